@@ -1,0 +1,121 @@
+# Lens build. `make` builds the three programs into build/bin; `make test`
+# builds them again with AddressSanitizer and UndefinedBehaviorSanitizer into
+# build/san and runs every suite; `make demo` and `make bench` run the
+# scripts of the same names. Every library comes through pkg-config, except
+# nng, whose Debian package ships no .pc file (see NNG_LIBS).
+
+SAN ?= 0
+ifeq ($(SAN),1)
+  B := build/san
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+  OPT := -O1 -g
+else
+  B := build
+  SANFLAGS :=
+  OPT := -O2 -g
+endif
+
+CC ?= cc
+PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-format-zero-length -Wno-format-truncation \
+          -D_GNU_SOURCE -DLENS_VERSION='"0.1.0-$(VERSION)"' \
+          -Icommon -I$(B)/gen $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LIBS := $(NNG_LIBS) $(PKG_LIBS) -lpthread -lm
+
+COMMON_SRC := $(wildcard common/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGG_SRC := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
+CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
+MIGRATIONS := $(sort $(wildcard aggregator/migrations/*.sql))
+
+GEN := $(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h $(B)/gen/migrations_data.c
+OBJ = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBCOMMON := $(B)/lib/libcommon.a
+LIBAGENT := $(B)/lib/libagent.a
+LIBAGG := $(B)/lib/libaggregator.a
+LIBCLI := $(B)/lib/libcli.a
+
+BINS := $(B)/bin/lens-agent $(B)/bin/lens-aggregator $(B)/bin/lensctl
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
+
+.PHONY: all deps test unit demo bench clean testbins
+all: $(BINS)
+
+deps:
+	@scripts/install-deps.sh
+
+# Generated code -------------------------------------------------------------
+$(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h: proto/lens.proto
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(B)/gen
+	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# Objects --------------------------------------------------------------------
+$(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -MMD -MP -c $< -o $@
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/lens.pb-c.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Iaggregator -Wno-unused-parameter -c $< -o $@
+
+$(LIBCOMMON): $(call OBJ,$(COMMON_SRC)) $(B)/obj/gen/lens.pb-c.o
+$(LIBAGENT): $(call OBJ,$(AGENT_SRC))
+$(LIBAGG): $(call OBJ,$(AGG_SRC)) $(B)/obj/gen/migrations_data.o
+$(LIBCLI): $(call OBJ,$(CLI_SRC))
+$(B)/lib/%.a:
+	@mkdir -p $(dir $@)
+	@rm -f $@ && ar rcs $@ $^
+
+# Programs -------------------------------------------------------------------
+$(B)/bin/lens-agent: $(call OBJ,agent/main.c) $(LIBAGENT) $(LIBCOMMON)
+$(B)/bin/lens-aggregator: $(call OBJ,aggregator/main.c) $(LIBAGG) $(LIBCOMMON)
+$(B)/bin/lensctl: $(call OBJ,cli/main.c) $(LIBCLI) $(LIBCOMMON)
+$(BINS):
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Tests ----------------------------------------------------------------------
+$(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCLI) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+
+$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+testbins: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+test: deps
+	$(MAKE) SAN=1 testbins
+	@tests/run.sh build/san
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh
+
+bench: deps
+	$(MAKE) all build/tests/lens-bench-ingest
+	@scripts/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,271 @@
+/* lens-agent: one per GPU node. Collects what the node knows and streams
+ * it to lens-aggregator through the spool and sender; serves its own
+ * /metrics and /healthz. Subcommands: run (default), version. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "emit.h"
+#include "httpd.h"
+#include "log.h"
+#include "nodeinfo.h"
+#include "procstat.h"
+#include "sender.h"
+#include "spool.h"
+
+struct agent_config {
+	char *aggregator, *node_name, *host_root, *spool_dir, *listen, *log_level;
+	char *tls_ca, *tls_cert_key, *tls_server_name;
+	int64_t spool_max, spool_segment, heartbeat, request_timeout, reconnect_min,
+		reconnect_max, drain_timeout;
+	long long inflight;
+};
+
+struct agent {
+	struct agent_config cfg;
+	struct nodeinfo ni;
+	struct prom_registry *reg;
+	struct spool *spool;
+	struct sender *sender;
+	struct httpd *http;
+	struct emitter em;
+	int64_t start_ns;
+	struct prom_metric *m_heartbeats, *m_emit_errors;
+};
+
+static struct agent_config C;
+
+static const struct cfg_opt options[] = {
+	{"aggregator", "LENS_AGGREGATOR", CFG_STR, &C.aggregator, "tcp://127.0.0.1:9470",
+	 "aggregator URLs, comma-separated (tcp://, ipc://, tls+tcp://)"},
+	{"node-name", "LENS_NODE_NAME", CFG_STR, &C.node_name, NULL,
+	 "node name (default: $NODE_NAME, else the hostname)"},
+	{"host-root", "LENS_HOST_ROOT", CFG_STR, &C.host_root, "",
+	 "where the host's / is mounted when the agent runs in a container"},
+	{"spool-dir", "LENS_SPOOL_DIR", CFG_STR, &C.spool_dir, "/var/lib/lens-agent/spool",
+	 "directory of the on-disk spool of unacknowledged envelopes"},
+	{"spool-max-bytes", "LENS_SPOOL_MAX_BYTES", CFG_SIZE, &C.spool_max, "256MiB",
+	 "spool size limit"},
+	{"spool-segment-bytes", "LENS_SPOOL_SEGMENT_BYTES", CFG_SIZE, &C.spool_segment, "1MiB",
+	 "spool segment file size"},
+	{"inflight", "LENS_INFLIGHT", CFG_INT, &C.inflight, "8",
+	 "envelopes in flight at once (nng contexts)"},
+	{"request-timeout", "LENS_REQUEST_TIMEOUT", CFG_DURATION, &C.request_timeout, "10s",
+	 "resend an envelope not answered within this time"},
+	{"reconnect-min", "LENS_RECONNECT_MIN", CFG_DURATION, &C.reconnect_min, "100ms",
+	 "first reconnect delay"},
+	{"reconnect-max", "LENS_RECONNECT_MAX", CFG_DURATION, &C.reconnect_max, "10s",
+	 "longest reconnect delay (exponential backoff)"},
+	{"heartbeat-interval", "LENS_HEARTBEAT_INTERVAL", CFG_DURATION, &C.heartbeat, "10s",
+	 "time between heartbeats"},
+	{"listen", "LENS_LISTEN", CFG_STR, &C.listen, ":9481",
+	 "address of the agent's /metrics and /healthz"},
+	{"drain-timeout", "LENS_DRAIN_TIMEOUT", CFG_DURATION, &C.drain_timeout, "5s",
+	 "on SIGTERM, wait this long for in-flight envelopes (the rest stays spooled)"},
+	{"tls-ca-file", "LENS_TLS_CA_FILE", CFG_STR, &C.tls_ca, NULL,
+	 "tls+tcp: CA file that verifies the aggregator"},
+	{"tls-cert-key-file", "LENS_TLS_CERT_KEY_FILE", CFG_STR, &C.tls_cert_key, NULL,
+	 "tls+tcp: client certificate and key (PEM, one file)"},
+	{"tls-server-name", "LENS_TLS_SERVER_NAME", CFG_STR, &C.tls_server_name, NULL,
+	 "tls+tcp: server name to verify"},
+	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
+	{NULL, NULL, 0, NULL, NULL, NULL},
+};
+
+static const char usage[] =
+	"usage: lens-agent [flags] [run|version]\n\n"
+	"Collects node, device and workload data and streams it to lens-aggregator.";
+
+/* HTTP --------------------------------------------------------------------- */
+
+static void handle_metrics(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)req;
+	struct agent *a = arg;
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	prom_render(a->reg, &resp->body);
+}
+
+static void handle_healthz(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)req;
+	struct agent *a = arg;
+	struct spool_stats ss;
+	struct sender_stats st;
+	spool_get_stats(a->spool, &ss);
+	sender_get_stats(a->sender, &st);
+	http_json(resp, 200,
+		  json_pack("{s:s,s:s,s:s,s:i,s:I,s:I}", "status", "ok", "node", a->ni.node_name,
+			    "version", LENS_VERSION, "aggregator_connections", st.connected,
+			    "spool_records", (json_int_t)ss.records, "spool_bytes",
+			    (json_int_t)ss.bytes));
+}
+
+static const struct http_route routes[] = {
+	{"GET", "/metrics", handle_metrics, false},
+	{"GET", "/healthz", handle_healthz, false},
+	{NULL, NULL, NULL, false},
+};
+
+/* Payloads ----------------------------------------------------------------- */
+
+static void emit_checked(struct agent *a, unsigned stream, Envelope *e, const char *what)
+{
+	int rc = emit_envelope(&a->em, stream, e);
+	if (rc && rc != -ENOSPC) {
+		prom_inc(a->m_emit_errors);
+		log_error("cannot spool envelope", "payload=%s err=%s", what, log_q(strerror(-rc)));
+	}
+}
+
+static void send_node_info(struct agent *a)
+{
+	Lens__V1__NodeInfo ni = LENS__V1__NODE_INFO__INIT;
+	Envelope e = LENS__V1__ENVELOPE__INIT;
+	nodeinfo_to_proto(&a->ni, &ni);
+	ni.agent_version = (char *)LENS_VERSION;
+	ni.agent_start_unix_s = a->start_ns / NS_PER_SEC;
+	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO;
+	e.node_info = &ni;
+	emit_checked(a, LENS__V1__STREAM__STREAM_CONTROL, &e, "node_info");
+}
+
+static void send_heartbeat(struct agent *a)
+{
+	Lens__V1__Heartbeat hb = LENS__V1__HEARTBEAT__INIT;
+	Envelope e = LENS__V1__ENVELOPE__INIT;
+	struct spool_stats ss;
+	spool_get_stats(a->spool, &ss);
+	hb.agent_uptime_s = (clock_now_ns() - a->start_ns) / NS_PER_SEC;
+	hb.spool_records = ss.records;
+	hb.spool_bytes = ss.bytes;
+	hb.dropped_total = ss.dropped;
+	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT;
+	e.heartbeat = &hb;
+	emit_checked(a, LENS__V1__STREAM__STREAM_CONTROL, &e, "heartbeat");
+	prom_inc(a->m_heartbeats);
+}
+
+/* Lifecycle ---------------------------------------------------------------- */
+
+static int start(struct agent *a, char *err, size_t errlen)
+{
+	struct agent_config *c = &a->cfg;
+	int rc = nodeinfo_collect(&a->ni, c->node_name, c->host_root, err, errlen);
+	if (rc)
+		return rc;
+	a->reg = prom_registry_new();
+	procstat_register(a->reg);
+	prom_set(prom_get(prom_gauge(a->reg, "lens_agent_info", "Agent build and node.",
+				     "version,node"),
+			  LENS_VERSION, a->ni.node_name),
+		 1);
+	a->m_heartbeats = prom_get(prom_counter(a->reg, "lens_agent_heartbeats_total",
+						"Heartbeats spooled.", NULL));
+	a->m_emit_errors = prom_get(prom_counter(a->reg, "lens_agent_emit_errors_total",
+						 "Envelopes that could not be spooled.", NULL));
+	struct spool_config sc = {c->spool_dir, c->spool_max, c->spool_segment};
+	if ((rc = spool_open(&sc, a->reg, &a->spool, err, errlen)))
+		return rc;
+	struct sender_config sdc = {c->aggregator,    (int)c->inflight, c->request_timeout,
+				    c->reconnect_min, c->reconnect_max, c->tls_ca,
+				    c->tls_cert_key,  c->tls_server_name};
+	if ((rc = sender_start(&sdc, a->spool, a->reg, &a->sender, err, errlen)))
+		return rc;
+	struct httpd_config hc = {.listen = c->listen, .threads = 1, .max_body = 1 << 16,
+				  .max_header_bytes = 16384, .metric_prefix = "lens_agent"};
+	if ((rc = httpd_start(&hc, routes, a, a->reg, &a->http, err, errlen)))
+		return rc;
+	a->em = (struct emitter){a->spool, a->sender, a->ni.node_name, a->ni.boot_id};
+	return 0;
+}
+
+static void stop(struct agent *a)
+{
+	httpd_stop(a->http);
+	sender_stop(a->sender);
+	spool_close(a->spool);
+	prom_registry_free(a->reg);
+}
+
+/* Heartbeats until SIGTERM or SIGINT; returns the signal. */
+static int run_loop(struct agent *a, const sigset_t *sigs)
+{
+	send_node_info(a);
+	for (;;) {
+		send_heartbeat(a);
+		struct timespec ts = {a->cfg.heartbeat / NS_PER_SEC, a->cfg.heartbeat % NS_PER_SEC};
+		int sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+	}
+}
+
+static int run(struct agent *a)
+{
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[512];
+	a->start_ns = clock_now_ns();
+	if (start(a, err, sizeof err)) {
+		log_error("cannot start", "err=%s", log_q(err));
+		stop(a);
+		return 1;
+	}
+	log_info("agent started", "node=%s boot_id=%s aggregator=%s spool=%s listen=%s "
+		 "version=%s", log_q(a->ni.node_name), a->ni.boot_id, log_q(a->cfg.aggregator),
+		 log_q(a->cfg.spool_dir), log_q(a->cfg.listen), LENS_VERSION);
+	int sig = run_loop(a, &sigs);
+	log_info("draining", "signal=%s timeout_ms=%lld", strsignal(sig) ? log_q(strsignal(sig)) : "?",
+		 (long long)(a->cfg.drain_timeout / NS_PER_MS));
+	int drained = sender_drain(a->sender, a->cfg.drain_timeout);
+	struct spool_stats ss;
+	spool_get_stats(a->spool, &ss);
+	log_info("agent stopped", "drained=%s spooled_records=%llu", drained ? "false" : "true",
+		 (unsigned long long)ss.records);
+	stop(a);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	int argi = 1;
+	int rc = cfg_parse(options, argc, argv, &argi, err, sizeof err);
+	if (rc == 1) {
+		cfg_usage(stdout, usage, options);
+		return 0;
+	}
+	enum log_level lvl = LOG_INFO;
+	if (rc || log_parse_level(C.log_level, &lvl)) {
+		fprintf(stderr, "lens-agent: %s\n", rc ? err : "bad --log-level");
+		cfg_free(options);
+		return 2;
+	}
+	log_init("agent", lvl);
+	const char *cmd = argi < argc ? argv[argi] : "run";
+	if (strcmp(cmd, "version") == 0) {
+		printf("lens-agent %s\n", LENS_VERSION);
+		rc = 0;
+	} else if (strcmp(cmd, "run") == 0) {
+		struct agent a = {.cfg = C};
+		rc = run(&a);
+	} else {
+		fprintf(stderr, "lens-agent: unknown command \"%s\" (see --help)\n", cmd);
+		rc = 2;
+	}
+	cfg_free(options);
+	return rc;
+}

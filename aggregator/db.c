@@ -1,0 +1,170 @@
+/* db: libpq connection pool and statement helpers. */
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+
+struct db_pool {
+	char *url;
+	int size, nfree;
+	PGconn **free;
+	int out; /* connections handed out */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void copy_error(PGconn *c, char *err, size_t errlen)
+{
+	const char *m = c ? PQerrorMessage(c) : "out of memory";
+	size_t n = strcspn(m, "\n");
+	snprintf(err, errlen, "%.*s", (int)n, m);
+}
+
+static void quiet_notices(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+PGconn *db_connect(const char *url, char *err, size_t errlen)
+{
+	/* connect_timeout comes first so that one in the URL wins. */
+	const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *const vals[] = {"5", url, NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		copy_error(c, err, errlen);
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet_notices, NULL);
+	PGresult *r = PQexec(c, "SET application_name = 'lens-aggregator'; "
+				"SET statement_timeout = '60s'; SET TIME ZONE 'UTC'");
+	PQclear(r);
+	return c;
+}
+
+bool db_conn_broken(PGconn *c)
+{
+	return !c || PQstatus(c) != CONNECTION_OK;
+}
+
+bool db_recover(PGconn **c, const char *url, char *err, size_t errlen)
+{
+	if (!db_conn_broken(*c)) {
+		if (PQtransactionStatus(*c) == PQTRANS_IDLE)
+			return true;
+		PQclear(PQexec(*c, "ROLLBACK"));
+		if (!db_conn_broken(*c) && PQtransactionStatus(*c) == PQTRANS_IDLE)
+			return true;
+	}
+	PQfinish(*c);
+	*c = db_connect(url, err, errlen);
+	return *c != NULL;
+}
+
+int db_pool_new(const char *url, int size, struct db_pool **out, char *err, size_t errlen)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	if (!opts) {
+		snprintf(err, errlen, "database URL is not a valid libpq connection string");
+		return -EINVAL;
+	}
+	PQconninfoFree(opts);
+	struct db_pool *p = xcalloc(1, sizeof *p);
+	p->url = xstrdup(url);
+	p->size = size > 0 ? size : 1;
+	p->free = xcalloc((size_t)p->size, sizeof *p->free);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	*out = p;
+	return 0;
+}
+
+void db_pool_free(struct db_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nfree; i++)
+		PQfinish(p->free[i]);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->free);
+	free(p->url);
+	free(p);
+}
+
+PGconn *db_acquire(struct db_pool *p, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->nfree == 0 && p->out >= p->size)
+		pthread_cond_wait(&p->cond, &p->lock);
+	PGconn *c = p->nfree ? p->free[--p->nfree] : NULL;
+	p->out++;
+	pthread_mutex_unlock(&p->lock);
+	/* Outside the lock: connecting may take a while. */
+	if (db_recover(&c, p->url, err, errlen))
+		return c;
+	db_release(p, NULL);
+	return NULL;
+}
+
+void db_release(struct db_pool *p, PGconn *c)
+{
+	if (c && db_conn_broken(c)) {
+		PQfinish(c);
+		c = NULL;
+	}
+	pthread_mutex_lock(&p->lock);
+	p->out--;
+	if (c)
+		p->free[p->nfree++] = c;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+		  char *err, size_t errlen, char *sqlstate)
+{
+	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	if (sqlstate) {
+		const char *ss = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		snprintf(sqlstate, 6, "%s", ss ? ss : "08000");
+	}
+	copy_error(c, err, errlen);
+	PQclear(r);
+	return NULL;
+}
+
+int db_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, char *err,
+	   size_t errlen, char *sqlstate)
+{
+	PGresult *r = db_exec(c, sql, nparams, params, err, errlen, sqlstate);
+	PQclear(r);
+	return r ? 0 : -EIO;
+}
+
+bool db_transient(const char *sqlstate)
+{
+	return strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "40001") == 0;
+}
+
+bool db_ping(struct db_pool *p)
+{
+	char err[256];
+	PGconn *c = db_acquire(p, err, sizeof err);
+	if (!c)
+		return false;
+	bool ok = db_cmd(c, "SELECT 1", 0, NULL, err, sizeof err, NULL) == 0;
+	db_release(p, c);
+	return ok;
+}

@@ -1,0 +1,227 @@
+/* lens-aggregator: receives every node's envelopes over nng, stores them
+ * in PostgreSQL and serves the REST API. Subcommands: run (default),
+ * migrate (apply the schema and exit), version. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "httpd.h"
+#include "ingest.h"
+#include "log.h"
+#include "migrate.h"
+#include "procstat.h"
+#include "receiver.h"
+#include "retention.h"
+
+struct agg_config {
+	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
+	long long pool_size, writers, max_batch, contexts, http_threads;
+	int64_t offline_after, hb_retention, ledger_retention, retention_interval;
+};
+
+static struct agg_config C;
+
+static const struct cfg_opt options[] = {
+	{"listen", "LENS_LISTEN", CFG_STR, &C.listen, "tcp://0.0.0.0:9470",
+	 "URLs agents connect to, comma-separated (tcp://, ipc://, tls+tcp://)"},
+	{"http-listen", "LENS_HTTP_LISTEN", CFG_STR, &C.http_listen, ":9480",
+	 "address of the REST API, /metrics, /healthz and /readyz"},
+	{"database-url", "LENS_DATABASE_URL", CFG_STR, &C.db_url, NULL,
+	 "PostgreSQL connection string or URI (required)"},
+	{"db-pool-size", "LENS_DB_POOL_SIZE", CFG_INT, &C.pool_size, "4",
+	 "database connections for the API"},
+	{"ingest-writers", "LENS_INGEST_WRITERS", CFG_INT, &C.writers, "2",
+	 "ingest threads, each with its own database connection"},
+	{"ingest-max-batch", "LENS_INGEST_MAX_BATCH", CFG_INT, &C.max_batch, "1000",
+	 "most envelopes stored in one transaction"},
+	{"contexts", "LENS_CONTEXTS", CFG_INT, &C.contexts, "512",
+	 "envelopes handled at once (nng contexts)"},
+	{"http-threads", "LENS_HTTP_THREADS", CFG_INT, &C.http_threads, "2", "HTTP server threads"},
+	{"offline-after", "LENS_OFFLINE_AFTER", CFG_DURATION, &C.offline_after, "60s",
+	 "a node without a heartbeat for this long is offline"},
+	{"heartbeat-retention", "LENS_HEARTBEAT_RETENTION", CFG_DURATION, &C.hb_retention, "48h",
+	 "keep heartbeat rows this long"},
+	{"ledger-retention", "LENS_LEDGER_RETENTION", CFG_DURATION, &C.ledger_retention, "7d",
+	 "keep the delivery ledger (duplicate detection) this long"},
+	{"retention-interval", "LENS_RETENTION_INTERVAL", CFG_DURATION, &C.retention_interval,
+	 "10m", "time between retention sweeps"},
+	{"api-token", "LENS_API_TOKEN", CFG_STR, &C.token, NULL,
+	 "bearer token required by write endpoints (none: open)"},
+	{"tls-cert-key-file", "LENS_TLS_CERT_KEY_FILE", CFG_STR, &C.tls_cert_key, NULL,
+	 "tls+tcp: server certificate and key (PEM, one file)"},
+	{"tls-ca-file", "LENS_TLS_CA_FILE", CFG_STR, &C.tls_ca, NULL,
+	 "tls+tcp: require agent certificates signed by this CA"},
+	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
+	{NULL, NULL, 0, NULL, NULL, NULL},
+};
+
+static const char usage[] =
+	"usage: lens-aggregator [flags] [run|migrate|version]\n\n"
+	"Receives agent streams, stores them in PostgreSQL and serves the Lens API.";
+
+struct aggregator {
+	struct prom_registry *reg;
+	struct db_pool *pool;
+	struct api api;
+	struct httpd *http;
+	struct ingest *ingest;
+	struct receiver *receiver;
+	struct retention *retention;
+};
+
+/* Applies migrations, retrying while the database is unreachable, until
+ * done or a signal arrives. Returns 0, the signal, or -EIO. */
+static int migrate_until_ready(const sigset_t *sigs)
+{
+	char err[512];
+	int64_t wait_ns = 500 * NS_PER_MS;
+	for (;;) {
+		PGconn *c = db_connect(C.db_url, err, sizeof err);
+		if (c) {
+			int n = migrate_apply(c, migrate_builtin, err, sizeof err);
+			PQfinish(c);
+			if (n >= 0) {
+				log_info("schema ready", "applied=%d", n);
+				return 0;
+			}
+			log_error("migration failed", "err=%s", log_q(err));
+			return -EIO;
+		}
+		log_warn("database not reachable; retrying", "err=%s retry_ms=%lld", log_q(err),
+			 (long long)(wait_ns / NS_PER_MS));
+		struct timespec ts = {wait_ns / NS_PER_SEC, wait_ns % NS_PER_SEC};
+		int sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		wait_ns = wait_ns * 2 > 10 * NS_PER_SEC ? 10 * NS_PER_SEC : wait_ns * 2;
+	}
+}
+
+static int start_http(struct aggregator *g, char *err, size_t errlen)
+{
+	g->reg = prom_registry_new();
+	procstat_register(g->reg);
+	prom_set(prom_get(prom_gauge(g->reg, "lens_aggregator_info", "Aggregator build.",
+				     "version"),
+			  LENS_VERSION),
+		 1);
+	int rc = db_pool_new(C.db_url, (int)C.pool_size, &g->pool, err, errlen);
+	if (rc)
+		return rc;
+	g->api = (struct api){g->pool, g->reg, C.offline_after};
+	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
+				  .max_body = 8 << 20, .max_header_bytes = 16384,
+				  .token = C.token, .metric_prefix = "lens_aggregator"};
+	return httpd_start(&hc, api_routes, &g->api, g->reg, &g->http, err, errlen);
+}
+
+static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
+{
+	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch};
+	int rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
+	if (rc)
+		return rc;
+	struct receiver_config rc_cfg = {C.listen, (int)C.contexts, C.tls_ca, C.tls_cert_key};
+	if ((rc = receiver_start(&rc_cfg, g->ingest, g->reg, &g->receiver, err, errlen)))
+		return rc;
+	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention};
+	return retention_start(&rt, g->pool, g->reg, &g->retention);
+}
+
+/* Drain order: stop taking envelopes, answer what was taken, then close
+ * the rest. */
+static void stop(struct aggregator *g)
+{
+	receiver_pause(g->receiver);
+	ingest_stop(g->ingest);
+	receiver_stop(g->receiver);
+	retention_stop(g->retention);
+	httpd_stop(g->http);
+	db_pool_free(g->pool);
+	prom_registry_free(g->reg);
+}
+
+static int run(void)
+{
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct aggregator g = {0};
+	char err[512];
+	int rc = start_http(&g, err, sizeof err);
+	int sig = 0;
+	if (!rc) {
+		log_info("http listening", "addr=%s", log_q(C.http_listen));
+		sig = migrate_until_ready(&sigs);
+		rc = sig < 0 ? sig : 0;
+	}
+	if (!rc && !sig && (rc = start_pipeline(&g, err, sizeof err)) == 0) {
+		log_info("aggregator started", "listen=%s http=%s version=%s", log_q(C.listen),
+			 log_q(C.http_listen), LENS_VERSION);
+		sig = sigwaitinfo(&sigs, NULL);
+	}
+	if (rc && rc != -EIO)
+		log_error("cannot start", "err=%s", log_q(err));
+	log_info("stopping", "signal=%d", sig);
+	stop(&g);
+	log_info("aggregator stopped");
+	return rc ? 1 : 0;
+}
+
+static int migrate_only(void)
+{
+	char err[512];
+	PGconn *c = db_connect(C.db_url, err, sizeof err);
+	int n = c ? migrate_apply(c, migrate_builtin, err, sizeof err) : -EIO;
+	PQfinish(c);
+	if (n < 0) {
+		log_error("migration failed", "err=%s", log_q(err));
+		return 1;
+	}
+	log_info("schema ready", "applied=%d", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	int argi = 1;
+	int rc = cfg_parse(options, argc, argv, &argi, err, sizeof err);
+	if (rc == 1) {
+		cfg_usage(stdout, usage, options);
+		return 0;
+	}
+	enum log_level lvl = LOG_INFO;
+	if (rc || log_parse_level(C.log_level, &lvl)) {
+		fprintf(stderr, "lens-aggregator: %s\n", rc ? err : "bad --log-level");
+		cfg_free(options);
+		return 2;
+	}
+	log_init("aggregator", lvl);
+	const char *cmd = argi < argc ? argv[argi] : "run";
+	if (strcmp(cmd, "version") == 0) {
+		printf("lens-aggregator %s\n", LENS_VERSION);
+		rc = 0;
+	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0) {
+		fprintf(stderr, "lens-aggregator: unknown command \"%s\" (see --help)\n", cmd);
+		rc = 2;
+	} else if (!C.db_url || !*C.db_url) {
+		fprintf(stderr, "lens-aggregator: set --database-url or LENS_DATABASE_URL\n");
+		rc = 2;
+	} else {
+		rc = strcmp(cmd, "migrate") == 0 ? migrate_only() : run();
+	}
+	cfg_free(options);
+	return rc;
+}

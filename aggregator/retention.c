@@ -1,0 +1,137 @@
+/* retention: the periodic, locked, batched delete. */
+#include "retention.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "log.h"
+
+#define RETENTION_LOCK_KEY "7418246114"
+#define BATCH "10000"
+
+struct retention {
+	struct retention_config cfg;
+	struct db_pool *pool;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	struct prom_family *f_deleted;
+};
+
+static const struct {
+	const char *table;
+	const char *sql; /* $1: age in microseconds */
+} sweeps[] = {
+	{"heartbeats", "DELETE FROM heartbeats WHERE ctid = ANY(ARRAY(SELECT ctid FROM heartbeats"
+		       " WHERE received_at < now() - $1::bigint * interval '1 microsecond'"
+		       " LIMIT " BATCH "))"},
+	{"envelopes", "DELETE FROM envelopes WHERE ctid = ANY(ARRAY(SELECT ctid FROM envelopes"
+		      " WHERE received_at < now() - $1::bigint * interval '1 microsecond'"
+		      " LIMIT " BATCH "))"},
+};
+
+/* Deletes one table's expired rows, a batch per statement. */
+static long long sweep_table(struct retention *r, PGconn *c, int i, int64_t age_ns)
+{
+	char us[32], err[256];
+	snprintf(us, sizeof us, "%lld", (long long)(age_ns / 1000));
+	const char *p[] = {us};
+	long long total = 0, n;
+	do {
+		PGresult *res = db_exec(c, sweeps[i].sql, 1, p, err, sizeof err, NULL);
+		if (!res) {
+			log_warn("retention sweep failed", "table=%s err=%s", sweeps[i].table,
+				 log_q(err));
+			return -EIO;
+		}
+		n = strtoll(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		total += n;
+	} while (n == atoll(BATCH));
+	prom_add_l(r->f_deleted, (double)total, sweeps[i].table);
+	return total;
+}
+
+long long retention_sweep(struct retention *r)
+{
+	char err[256];
+	PGconn *c = db_acquire(r->pool, err, sizeof err);
+	if (!c)
+		return -EIO;
+	PGresult *res = db_exec(c, "SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")", 0,
+				NULL, err, sizeof err, NULL);
+	bool locked = res && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	long long total = locked ? 0 : -EIO;
+	if (locked) {
+		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns};
+		for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0] && total >= 0; i++) {
+			long long n = sweep_table(r, c, (int)i, ages[i]);
+			total = n < 0 ? n : total + n;
+		}
+		db_cmd(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK_KEY ")", 0, NULL, err,
+		       sizeof err, NULL);
+	}
+	db_release(r->pool, c);
+	if (total > 0)
+		log_info("retention sweep", "deleted=%lld", total);
+	return total;
+}
+
+static void *retention_main(void *arg)
+{
+	struct retention *r = arg;
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += r->cfg.interval_ns / NS_PER_SEC;
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		if (r->stopping)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		retention_sweep(r);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int retention_start(const struct retention_config *cfg, struct db_pool *pool,
+		    struct prom_registry *reg, struct retention **out)
+{
+	struct retention *r = xcalloc(1, sizeof *r);
+	r->cfg = *cfg;
+	r->pool = pool;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	r->f_deleted = prom_counter(reg, "lens_aggregator_retention_deleted_rows_total",
+				    "Rows deleted by retention, by table.", "table");
+	if (pthread_create(&r->thread, NULL, retention_main, r)) {
+		free(r);
+		return -EAGAIN;
+	}
+	*out = r;
+	return 0;
+}
+
+void retention_stop(struct retention *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}

@@ -1,0 +1,28 @@
+/* retention: deletes rows older than their retention period, in small
+ * batches, from one replica at a time (a PostgreSQL advisory lock makes it
+ * a singleton job across aggregator replicas). */
+#ifndef LENS_RETENTION_H
+#define LENS_RETENTION_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "prom.h"
+
+struct retention_config {
+	int64_t interval_ns;   /* time between sweeps */
+	int64_t heartbeats_ns; /* keep heartbeats this long */
+	int64_t ledger_ns;     /* keep the delivery ledger this long: an envelope
+				* older than this arriving again would be stored
+				* again, so keep it above the agents' spool life */
+};
+
+struct retention;
+
+int retention_start(const struct retention_config *cfg, struct db_pool *pool,
+		    struct prom_registry *reg, struct retention **out);
+/* One sweep now, on the calling thread; returns rows deleted or -EIO. */
+long long retention_sweep(struct retention *r);
+void retention_stop(struct retention *r);
+
+#endif
