@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,7 +82,8 @@ static int set_value(const struct cfg_opt *o, const char *v)
 static const struct cfg_opt *find_opt(const struct cfg_opt *opts, const char *name, size_t len)
 {
 	for (const struct cfg_opt *o = opts; o->name; o++)
-		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+		if ((strlen(o->name) == len && strncmp(o->name, name, len) == 0) ||
+		    (len == 1 && o->short_name == name[0]))
 			return o;
 	return NULL;
 }
@@ -102,16 +104,17 @@ static int apply_defaults_and_env(const struct cfg_opt *opts, char *err, size_t 
 	return 0;
 }
 
-/* Parses one "--name[=value]" at argv[*i]; may consume argv[*i + 1]. */
+/* Parses one "--name[=value]" or "-x value" at argv[*i]; may consume
+ * argv[*i + 1]. */
 static int parse_flag(const struct cfg_opt *opts, int argc, char **argv, int *i, char *err,
 		      size_t errlen)
 {
-	const char *arg = argv[*i] + 2;
+	const char *arg = argv[*i] + (argv[*i][1] == '-' ? 2 : 1);
 	const char *eq = strchr(arg, '=');
 	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
 	const struct cfg_opt *o = find_opt(opts, arg, nlen);
 	if (!o) {
-		snprintf(err, errlen, "unknown flag --%.*s (see --help)", (int)nlen, arg);
+		snprintf(err, errlen, "unknown flag \"%s\" (see --help)", argv[*i]);
 		return -EINVAL;
 	}
 	const char *v = eq ? eq + 1 : NULL;
@@ -131,13 +134,15 @@ static int parse_flag(const struct cfg_opt *opts, int argc, char **argv, int *i,
 	return 0;
 }
 
-int cfg_parse(const struct cfg_opt *opts, int argc, char **argv, int *argi, char *err,
-	      size_t errlen)
+static bool is_flag(const char *a)
 {
-	int rc = apply_defaults_and_env(opts, err, errlen);
-	if (rc)
-		return rc;
-	int i = *argi;
+	return a[0] == '-' && a[1] && (a[1] == '-' || a[2] == '\0');
+}
+
+int cfg_parse_flags(const struct cfg_opt *opts, int argc, char **argv, int *argi, char *err,
+		    size_t errlen)
+{
+	int i = *argi, rc;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -146,7 +151,7 @@ int cfg_parse(const struct cfg_opt *opts, int argc, char **argv, int *argi, char
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return 1;
-		if (strncmp(a, "--", 2) != 0)
+		if (!is_flag(a))
 			break;
 		if ((rc = parse_flag(opts, argc, argv, &i, err, errlen)))
 			return rc;
@@ -155,11 +160,21 @@ int cfg_parse(const struct cfg_opt *opts, int argc, char **argv, int *argi, char
 	return 0;
 }
 
+int cfg_parse(const struct cfg_opt *opts, int argc, char **argv, int *argi, char *err,
+	      size_t errlen)
+{
+	int rc = apply_defaults_and_env(opts, err, errlen);
+	return rc ? rc : cfg_parse_flags(opts, argc, argv, argi, err, errlen);
+}
+
 void cfg_usage(FILE *out, const char *usage, const struct cfg_opt *opts)
 {
 	fprintf(out, "%s\n\nFlags (each also read from the environment variable shown):\n", usage);
 	for (const struct cfg_opt *o = opts; o->name; o++) {
-		fprintf(out, "  --%s", o->name);
+		if (o->short_name)
+			fprintf(out, "  -%c, --%s", o->short_name, o->name);
+		else
+			fprintf(out, "  --%s", o->name);
 		if (o->env)
 			fprintf(out, "  [%s]", o->env);
 		fprintf(out, "\n      %s", o->help);

@@ -24,6 +24,7 @@ struct cfg_opt {
 	void *dst;
 	const char *def;  /* default as text; NULL means unset (CFG_STR only) */
 	const char *help;
+	char short_name;  /* optional one-letter alias: -o VALUE */
 };
 
 /* Applies defaults, then the environment, then argv[*argi..]. Stops at the
@@ -32,6 +33,10 @@ struct cfg_opt {
  * a message in err. Tables end with an entry whose name is NULL. */
 int cfg_parse(const struct cfg_opt *opts, int argc, char **argv, int *argi, char *err,
 	      size_t errlen);
+/* The flags part of cfg_parse alone (no defaults, no environment): for
+ * flags that follow a subcommand. */
+int cfg_parse_flags(const struct cfg_opt *opts, int argc, char **argv, int *argi, char *err,
+		    size_t errlen);
 void cfg_usage(FILE *out, const char *usage, const struct cfg_opt *opts);
 void cfg_free(const struct cfg_opt *opts);
 int cfg_parse_size(const char *s, int64_t *bytes);

@@ -1,0 +1,99 @@
+/* client: libcurl GET + jansson parse + error wording. */
+#include "client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+	buf_append(arg, data, size * n);
+	return size * n;
+}
+
+/* The API's {"error": {"code", "message"}} as a sentence, if it is one. */
+static void api_error(long status, const char *body, char *err, size_t errlen)
+{
+	json_t *j = json_loads(body, 0, NULL);
+	const char *code = NULL, *msg = NULL;
+	if (json_unpack(j, "{s:{s:s,s:s}}", "error", "code", &code, "message", &msg) == 0)
+		snprintf(err, errlen, "server answered %ld %s: %s", status, code, msg);
+	else
+		snprintf(err, errlen, "server answered HTTP %ld", status);
+	json_decref(j);
+}
+
+int client_get(const struct client *c, const char *path, json_t **out, char *err,
+	       size_t errlen)
+{
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		return -1;
+	}
+	struct buf url = BUF_INIT, body = BUF_INIT, auth = BUF_INIT;
+	struct curl_slist *headers = NULL;
+	buf_printf(&url, "%s%s", c->server, path);
+	if (c->token && *c->token) {
+		buf_printf(&auth, "Authorization: Bearer %s", c->token);
+		headers = curl_slist_append(headers, auth.p);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url.p);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	CURLcode cc = curl_easy_perform(h);
+	long status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	int rc = -1;
+	if (cc != CURLE_OK) {
+		snprintf(err, errlen, "cannot reach the Lens server at %s: %s (set --server or "
+			 "LENS_SERVER)", c->server, curl_easy_strerror(cc));
+	} else if (status != 200) {
+		api_error(status, body.p ? body.p : "", err, errlen);
+	} else {
+		json_error_t je;
+		*out = json_loads(body.p ? body.p : "", 0, &je);
+		if (*out)
+			rc = 0;
+		else
+			snprintf(err, errlen, "server sent malformed JSON: %s", je.text);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(h);
+	buf_free(&url);
+	buf_free(&body);
+	buf_free(&auth);
+	return rc;
+}
+
+int client_get_all(const struct client *c, const char *path, json_t **items, char *err,
+		   size_t errlen)
+{
+	*items = json_array();
+	const char *sep = strchr(path, '?') ? "&" : "?";
+	for (size_t offset = 0;;) {
+		struct buf p = BUF_INIT;
+		buf_printf(&p, "%s%soffset=%zu&limit=1000", path, sep, offset);
+		json_t *page;
+		int rc = client_get(c, p.p, &page, err, errlen);
+		buf_free(&p);
+		if (rc) {
+			json_decref(*items);
+			*items = NULL;
+			return rc;
+		}
+		json_t *got = json_object_get(page, "items");
+		size_t total = (size_t)json_integer_value(json_object_get(page, "total"));
+		json_array_extend(*items, got);
+		size_t n = json_array_size(got);
+		json_decref(page);
+		offset += n;
+		if (n == 0 || offset >= total)
+			return 0;
+	}
+}

@@ -1,0 +1,119 @@
+/* lensctl: the command line for Lens, in the style of kubectl. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+
+static char *server, *token, *output;
+static int64_t timeout;
+
+static const struct cfg_opt options[] = {
+	{"server", "LENS_SERVER", CFG_STR, &server, "http://127.0.0.1:9480",
+	 "Lens API base URL", 's'},
+	{"token", "LENS_TOKEN", CFG_STR, &token, NULL, "bearer token for the API"},
+	{"output", "LENS_OUTPUT", CFG_STR, &output, "table", "table, wide or json", 'o'},
+	{"timeout", "LENS_TIMEOUT", CFG_DURATION, &timeout, "10s", "request timeout"},
+	{NULL, NULL, 0, NULL, NULL, NULL, 0},
+};
+
+static const char usage[] =
+	"usage: lensctl [flags] COMMAND [args] [flags]\n\n"
+	"Commands:\n"
+	"  nodes [NAME]   list nodes (NAME, STATUS, AGE, LAST-SEEN, KERNEL, AGENT)\n"
+	"  version        client and server versions";
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cmd_ctx *);
+} commands[] = {
+	{"nodes", cmd_nodes},
+	{"node", cmd_nodes},
+	{"version", cmd_version},
+};
+
+void cmd_print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
+int cmd_fail(const char *msg)
+{
+	fprintf(stderr, "lensctl: %s\n", msg);
+	return 1;
+}
+
+int cmd_version(struct cmd_ctx *ctx)
+{
+	char err[512];
+	json_t *v;
+	int rc = client_get(&ctx->client, "/api/v1/version", &v, err, sizeof err);
+	if (ctx->output == OUTPUT_JSON) {
+		json_t *o = json_pack("{s:s,s:o?}", "client", LENS_VERSION, "server",
+				      rc ? NULL : v);
+		cmd_print_json(o);
+		json_decref(o);
+	} else {
+		printf("Client Version: %s\n", LENS_VERSION);
+		if (!rc) {
+			printf("Server Version: %s (schema %s)\n",
+			       json_string_value(json_object_get(v, "version")),
+			       json_string_value(json_object_get(v, "schema")));
+			json_decref(v);
+		}
+	}
+	return rc ? cmd_fail(err) : 0;
+}
+
+/* Flags may come before and after the command; operands are kept. */
+static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **cmd)
+{
+	char err[256];
+	int argi = 1, rc = cfg_parse(options, argc, argv, &argi, err, sizeof err);
+	*cmd = argi < argc ? argv[argi++] : NULL;
+	ctx->argv = calloc((size_t)argc + 1, sizeof *ctx->argv);
+	while (!rc && argi < argc) {
+		rc = cfg_parse_flags(options, argc, argv, &argi, err, sizeof err);
+		while (!rc && argi < argc && argv[argi][0] != '-')
+			ctx->argv[ctx->argc++] = argv[argi++];
+	}
+	if (rc == 1 || (!rc && !*cmd)) {
+		cfg_usage(stdout, usage, options);
+		return rc == 1 ? 0 : 2;
+	}
+	if (rc)
+		return cmd_fail(err) + 1;
+	if (!strcmp(output, "json"))
+		ctx->output = OUTPUT_JSON;
+	else if (!strcmp(output, "wide"))
+		ctx->output = OUTPUT_WIDE;
+	else if (strcmp(output, "table"))
+		return cmd_fail("--output must be table, wide or json") + 1;
+	ctx->client = (struct client){server, token, (long)(timeout / 1000000)};
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = {0};
+	const char *cmd;
+	int rc = parse_args(argc, argv, &ctx, &cmd);
+	if (rc < 0) {
+		rc = -1;
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+			if (strcmp(cmd, commands[i].name) == 0)
+				rc = commands[i].fn(&ctx);
+		if (rc < 0) {
+			fprintf(stderr, "lensctl: unknown command \"%s\" (see --help)\n", cmd);
+			rc = 2;
+		}
+		curl_global_cleanup();
+	}
+	free(ctx.argv);
+	cfg_free(options);
+	return rc;
+}

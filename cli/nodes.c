@@ -1,0 +1,95 @@
+/* nodes: `lensctl nodes [NAME]`, the node list as kubectl shows nodes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "cmd.h"
+#include "table.h"
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* Time since an RFC 3339 field, as an age ("5m"), or "" when absent. */
+static void age_of(json_t *o, const char *key, char *out, size_t len)
+{
+	int64_t t;
+	out[0] = '\0';
+	if (clock_parse_rfc3339(str(o, key), &t) == 0)
+		clock_format_age(clock_now_ns() - t, out, len);
+}
+
+static void format_bytes(double b, char *out, size_t len)
+{
+	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (b >= 1024 && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	snprintf(out, len, u ? "%.1f%s" : "%.0f%s", b, units[u]);
+}
+
+static void add_node_row(struct table *t, json_t *n)
+{
+	char age[32], seen[32], cpus[16], mem[32];
+	age_of(n, "first_seen", age, sizeof age);
+	double ago = json_number_value(json_object_get(n, "seen_seconds_ago"));
+	clock_format_age((int64_t)(ago * NS_PER_SEC), seen, sizeof seen);
+	strcat(seen, " ago");
+	const char *status = strcmp(str(n, "status"), "online") == 0 ? "Ready" : "NotReady";
+	const char *cells[] = {str(n, "name"), status, age, seen, str(n, "kernel_release"),
+			       str(n, "agent_version"), str(n, "os_image"), str(n, "architecture"),
+			       cpus, mem};
+	snprintf(cpus, sizeof cpus, "%lld",
+		 (long long)json_integer_value(json_object_get(n, "cpu_count")));
+	format_bytes((double)json_integer_value(json_object_get(n, "memory_bytes")), mem,
+		     sizeof mem);
+	table_add(t, cells);
+}
+
+static void print_nodes(json_t *items, int wide)
+{
+	static const char *const headers[] = {"NAME",   "STATUS",   "AGE",  "LAST-SEEN", "KERNEL",
+					      "AGENT",  "OS-IMAGE", "ARCH", "CPUS",      "MEMORY"};
+	int ncols = wide ? 10 : 6;
+	struct table *t = table_new(ncols, headers);
+	size_t i;
+	json_t *n;
+	json_array_foreach(items, i, n)
+		add_node_row(t, n);
+	table_print(t, stdout);
+	table_free(t);
+}
+
+int cmd_nodes(struct cmd_ctx *ctx)
+{
+	char err[512];
+	json_t *items;
+	int rc;
+	if (ctx->argc > 1)
+		return cmd_fail("usage: lensctl nodes [NAME]");
+	if (ctx->argc == 1) {
+		struct buf path = BUF_INIT;
+		buf_printf(&path, "/api/v1/nodes/%s", ctx->argv[0]);
+		json_t *node;
+		rc = client_get(&ctx->client, path.p, &node, err, sizeof err);
+		buf_free(&path);
+		if (rc)
+			return cmd_fail(err);
+		items = json_pack("[o]", node);
+	} else if (client_get_all(&ctx->client, "/api/v1/nodes", &items, err, sizeof err)) {
+		return cmd_fail(err);
+	}
+	if (ctx->output == OUTPUT_JSON)
+		cmd_print_json(ctx->argc == 1 ? json_array_get(items, 0) : items);
+	else if (json_array_size(items) == 0)
+		fprintf(stderr, "No nodes found.\n");
+	else
+		print_nodes(items, ctx->output == OUTPUT_WIDE);
+	json_decref(items);
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* table: collect rows, measure, print. */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+struct table {
+	int ncols, nrows, cap;
+	char **cells; /* row-major, (nrows + 1) * ncols; row 0 is the header */
+};
+
+static void add_row(struct table *t, const char *const *cells)
+{
+	if (t->nrows + 1 >= t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->cells = xrealloc(t->cells, sizeof(char *) * (size_t)(t->cap * t->ncols));
+	}
+	for (int c = 0; c < t->ncols; c++) {
+		const char *v = cells[c] && *cells[c] ? cells[c] : "<none>";
+		t->cells[t->nrows * t->ncols + c] = xstrdup(v);
+	}
+	t->nrows++;
+}
+
+struct table *table_new(int ncols, const char *const *headers)
+{
+	struct table *t = xcalloc(1, sizeof *t);
+	t->ncols = ncols;
+	add_row(t, headers);
+	return t;
+}
+
+void table_add(struct table *t, const char *const *cells)
+{
+	add_row(t, cells);
+}
+
+void table_print(const struct table *t, FILE *out)
+{
+	size_t width[64] = {0};
+	for (int r = 0; r < t->nrows; r++)
+		for (int c = 0; c < t->ncols && c < 64; c++) {
+			size_t n = strlen(t->cells[r * t->ncols + c]);
+			if (n > width[c])
+				width[c] = n;
+		}
+	for (int r = 0; r < t->nrows; r++) {
+		for (int c = 0; c < t->ncols; c++) {
+			const char *v = t->cells[r * t->ncols + c];
+			if (c == t->ncols - 1)
+				fprintf(out, "%s\n", v);
+			else
+				fprintf(out, "%-*s   ", (int)width[c], v);
+		}
+	}
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
