@@ -97,7 +97,7 @@ $(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCL
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBCOMMON)
+$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -233,8 +233,9 @@ static int run(struct agent *a)
 	int drained = sender_drain(a->sender, a->cfg.drain_timeout);
 	struct spool_stats ss;
 	spool_get_stats(a->spool, &ss);
-	log_info("agent stopped", "drained=%s spooled_records=%llu", drained ? "false" : "true",
-		 (unsigned long long)ss.records);
+	log_info("agent stopped", "drained=%s spooled_records=%llu heartbeats=%.0f",
+		 drained ? "false" : "true", (unsigned long long)ss.records,
+		 prom_value(a->m_heartbeats));
 	stop(a);
 	return 0;
 }

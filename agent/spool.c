@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "files.h"
 #include "log.h"
 
@@ -73,6 +74,8 @@ struct spool {
 	unsigned rr;
 	bool dir_dirty;
 	uint64_t dropped, refused;
+	uint64_t evicted_unlogged; /* drops since the last log line about them */
+	int64_t evict_logged_ns;
 	struct prom_family *f_dropped, *f_refused, *f_corrupt, *f_appended;
 };
 
@@ -345,8 +348,16 @@ static bool evict_metrics(struct spool *s)
 	uint32_t lost = g->nrec - g->nread;
 	s->dropped += lost;
 	prom_add_l(s->f_dropped, (double)lost, st->name, "spool_full");
-	log_warn("spool full: dropped oldest metric samples", "records=%u bytes=%" PRIu64, lost,
-		 g->bytes);
+	/* While the aggregator is away this happens constantly: say it once
+	 * a minute, with the count since the last time. */
+	s->evicted_unlogged += lost;
+	int64_t now = clock_mono_ns();
+	if (!s->evict_logged_ns || now - s->evict_logged_ns > 60 * NS_PER_SEC) {
+		log_warn("spool full: dropping oldest metric samples", "records=%" PRIu64,
+			 s->evicted_unlogged);
+		s->evicted_unlogged = 0;
+		s->evict_logged_ns = now;
+	}
 	unlink_segment(s, st, g);
 	update_gauges(st);
 	return true;

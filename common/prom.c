@@ -245,8 +245,20 @@ static void put_escaped(struct buf *b, const char *s, int quote)
 	}
 }
 
+/* The shortest decimal that reads back as v: 0.1, not 0.10000000000000001. */
+static const char *shortest(double v, char *out, size_t len)
+{
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(out, len, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	return out;
+}
+
 static void put_value(struct buf *b, double v)
 {
+	char tmp[40];
 	if (isnan(v))
 		buf_puts(b, "NaN");
 	else if (isinf(v))
@@ -254,7 +266,7 @@ static void put_value(struct buf *b, double v)
 	else if (v == (double)(int64_t)v && fabs(v) < 1e15)
 		buf_printf(b, "%lld", (long long)v);
 	else
-		buf_printf(b, "%.17g", v);
+		buf_puts(b, shortest(v, tmp, sizeof tmp));
 }
 
 /* name{l1="v1",l2="v2",extra} value */

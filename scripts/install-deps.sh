@@ -10,7 +10,7 @@ PKGS=(
   libpq-dev postgresql postgresql-contrib
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
   libcmocka-dev
-  curl procps iproute2 util-linux
+  curl jq openssl procps iproute2 util-linux
 )
 
 missing=()

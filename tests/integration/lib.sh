@@ -1,0 +1,108 @@
+# Helpers for integration tests: each test sources this, starts the real
+# parts it needs (a private PostgreSQL, lens-aggregator, lens-agent) on
+# free ports under its own temporary directory, reports TAP, and has
+# everything it started stopped by process id when it exits.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=$ROOT/${LENS_BUILD:-build/san}
+T=$(mktemp -d /tmp/lens-it.XXXXXX)
+TEST_NAME=$(basename "$0" .sh)
+TAP_N=0
+FAILED=0
+PIDS=()
+PGDIR=
+DB_URL=
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
+not_ok() {
+  TAP_N=$((TAP_N + 1)); FAILED=1
+  echo "not ok $TAP_N - $1"; shift
+  local l; for l in "$@"; do echo "# $l"; done
+}
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d" "failed: $*"; fi; }
+# check_eq DESCRIPTION WANT GOT
+check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "want: $2" "got:  $3"; fi; }
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+  local limit=$1; shift
+  local end=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.1
+  done
+}
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+}
+
+start_pg() {
+  PGDIR=$T/pg
+  DB_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR") || { echo "# cannot start PostgreSQL"; exit 1; }
+}
+stop_pg() { "$ROOT/scripts/pg.sh" stop "$PGDIR"; }
+sql() { psql "$DB_URL" -Atqc "$1"; }
+
+AGG_PID= AGG_NNG= AGG_HTTP=
+# start_aggregator [extra flags]: ports stay the same across restarts.
+start_aggregator() {
+  : "${AGG_NNG:=tcp://127.0.0.1:$(free_port)}"
+  : "${AGG_HTTP:=127.0.0.1:$(free_port)}"
+  "$B/bin/lens-aggregator" --database-url "$DB_URL" --listen "$AGG_NNG" \
+    --http-listen "$AGG_HTTP" "$@" 2>>"$T/aggregator.log" &
+  AGG_PID=$!
+  PIDS+=("$AGG_PID")
+  wait_for 30 curl -sf "http://$AGG_HTTP/readyz" || { echo "# aggregator did not get ready"; tail -n 20 "$T/aggregator.log"; }
+  wait_for 10 grep -q "aggregator started" "$T/aggregator.log"
+}
+
+AGENT_PID= AGENT_HTTP= SPOOL=$T/spool
+# start_agent [extra flags]
+start_agent() {
+  : "${AGENT_HTTP:=127.0.0.1:$(free_port)}"
+  "$B/bin/lens-agent" --aggregator "$AGG_NNG" --spool-dir "$SPOOL" --listen "$AGENT_HTTP" \
+    --reconnect-max 500ms --request-timeout 2s "$@" 2>>"$T/agent.log" &
+  AGENT_PID=$!
+  PIDS+=("$AGENT_PID")
+  wait_for 10 curl -sf "http://$AGENT_HTTP/healthz"
+}
+
+# metric URL NAME{labels}: the value of one sample (empty when absent).
+metric() { curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'; }
+agent_metric() { metric "http://$AGENT_HTTP" "$1"; }
+agg_metric() { metric "http://$AGG_HTTP" "$1"; }
+
+# stop_pid PID NAME: SIGTERM, wait, and report whether it exited cleanly
+# (under the sanitizers a leak or error makes the exit status non-zero).
+stop_pid() {
+  local pid=$1 name=$2 rc
+  kill -TERM "$pid" 2>/dev/null || return 0
+  wait "$pid"; rc=$?
+  check_eq "$name exits cleanly on SIGTERM (no sanitizer report)" 0 "$rc"
+}
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  [ -n "$PGDIR" ] && stop_pg
+  local keep=$ROOT/${LENS_BUILD:-build/san}/test-logs/$TEST_NAME
+  mkdir -p "$keep" && cp "$T"/*.log "$keep"/ 2>/dev/null
+  if [ "$FAILED" -ne 0 ]; then
+    echo "# logs kept in $keep" >&2
+    for f in "$T"/*.log; do echo "--- $f" >&2; tail -n 30 "$f" >&2; done
+  fi
+  rm -rf "$T"
+  echo "1..$TAP_N"
+}
+trap cleanup EXIT
