@@ -106,3 +106,16 @@ cleanup() {
   echo "1..$TAP_N"
 }
 trap cleanup EXIT
+
+# The agent's final heartbeat count, from its "agent stopped" log line.
+agent_heartbeats() { grep -o 'msg="agent stopped".*heartbeats=[0-9]*' "$T/agent.log" | tail -n 1 | sed 's/.*heartbeats=//'; }
+
+# check_exactly_once NODE HEARTBEATS: every heartbeat the agent spooled is
+# stored once, with no gap in its sequence numbers.
+check_exactly_once() {
+  local node=$1 want=$2 row
+  row=$(sql "SELECT count(*), count(DISTINCT seq), max(seq) - min(seq) + 1 FROM heartbeats WHERE node = '$node'")
+  check_eq "every heartbeat stored exactly once (rows|distinct|span)" "$want|$want|$want" "$row"
+  row=$(sql "SELECT count(*) FROM envelopes WHERE node = '$node' AND payload = 'heartbeat'")
+  check_eq "the delivery ledger holds each heartbeat once" "$want" "$row"
+}
