@@ -22,9 +22,9 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+VERSION := 0.1.0-$(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-format-zero-length -Wno-format-truncation \
-          -D_GNU_SOURCE -DLENS_VERSION='"0.1.0-$(VERSION)"' \
+          -D_GNU_SOURCE \
           -Icommon -I$(B)/gen $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(NNG_LIBS) $(PKG_LIBS) -lpthread -lm
@@ -35,7 +35,7 @@ AGG_SRC := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard aggregator/migrations/*.sql))
 
-GEN := $(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h $(B)/gen/migrations_data.c
+GEN := $(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h $(B)/gen/migrations_data.c $(B)/gen/version.h
 OBJ = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBCOMMON := $(B)/lib/libcommon.a
@@ -49,13 +49,21 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
 
-.PHONY: all deps test unit demo bench clean testbins
+.PHONY: all deps test demo bench clean testbins FORCE
 all: $(BINS)
 
 deps:
 	@scripts/install-deps.sh
 
 # Generated code -------------------------------------------------------------
+# version.h is rewritten only when the version changes, so a new commit
+# rebuilds just what prints the version.
+$(B)/gen/version.h: FORCE
+	@mkdir -p $(B)/gen
+	@echo '#define LENS_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
 $(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h: proto/lens.proto
 	@mkdir -p $(B)/gen
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
@@ -65,7 +73,7 @@ $(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # Objects --------------------------------------------------------------------
-$(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h
+$(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h | $(B)/gen/version.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -MMD -MP -c $< -o $@
@@ -112,7 +120,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/lens-bench-ingest
+	$(MAKE) all build/tests/bench_ingest
 	@scripts/bench.sh
 
 clean:

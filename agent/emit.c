@@ -1,4 +1,5 @@
 /* emit: envelope header stamping and hand-off to the spool. */
+#include "version.h"
 #include "emit.h"
 
 #include "clock.h"

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "version.h"
 #include "clock.h"
 #include "config.h"
 #include "emit.h"

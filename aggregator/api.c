@@ -1,4 +1,5 @@
 /* api: REST handlers. */
+#include "version.h"
 #include "api.h"
 
 #include <string.h>

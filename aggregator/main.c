@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "version.h"
 #include "api.h"
 #include "clock.h"
 #include "config.h"

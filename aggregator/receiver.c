@@ -69,13 +69,16 @@ static void send_ack(struct slot *sl, int status, const char *reason, const Enve
 	nng_ctx_send(sl->ctx, sl->aio);
 }
 
-/* ingest's answer for an envelope this slot handed over. */
+/* ingest's answer for an envelope this slot handed over. Once the answer
+ * is sent the slot may at once receive and queue the next envelope, so
+ * nothing of the item may be touched after send_ack. */
 static void item_reply(struct ingest_item *it, int status, const char *reason)
 {
 	struct slot *sl = (struct slot *)((char *)it - offsetof(struct slot, item));
-	send_ack(sl, status, reason, it->env);
-	lens__v1__envelope__free_unpacked(it->env, NULL);
+	Envelope *e = it->env;
 	it->env = NULL;
+	send_ack(sl, status, reason, e);
+	lens__v1__envelope__free_unpacked(e, NULL);
 }
 
 static void reject(struct slot *sl, const char *code, const char *reason, const Envelope *e)

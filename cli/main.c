@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
 #include "cmd.h"
 #include "config.h"
 
