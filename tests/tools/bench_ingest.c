@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--aggregator-pid"))
 			agg = atoi(argv[i + 1]);
 	}
-	log_init("bench", LOG_WARN);
+	log_init("bench", LOG_ERROR);
 	struct sim_agent *agents = calloc((size_t)nagents, sizeof *agents);
 	for (int i = 0; i < nagents; i++)
 		if (fill(&agents[i], dir, i, per_agent))
