@@ -39,6 +39,13 @@ check "the same envelope again is a duplicate" grep -q '^status=DUPLICATE .*seq=
 out=$(send envelope --node raw-node --seq 7 --boot-id ${boot^^})
 check "an upper-case boot id is the same boot" grep -q '^status=DUPLICATE' <<<"$out"
 check_eq "stored once" 1 "$(sql "SELECT count(*) FROM heartbeats WHERE node = 'raw-node'")"
-check_eq "nothing from rejected frames reached the database" 1 "$(sql "SELECT count(*) FROM envelopes")"
+check_eq "nothing from rejected frames reached the database" 1 "$(sql "SELECT count(*) FROM envelopes WHERE node = 'raw-node'")"
+# Well-formed protobuf the database refuses (invalid UTF-8 in a string):
+# rejected with the database's reason, once, and the next one is stored.
+out=$(send envelope --node utf-node --seq 3 --agent-version-hex 41ff42c3)
+check "a string the database refuses is rejected with its reason" grep -q '^status=REJECTED reason=".*invalid byte sequence' <<<"$out"
+check_eq "and counted" 1 "$(agg_metric 'lens_aggregator_envelopes_answered_total{payload="heartbeat",outcome="rejected"}')"
+out=$(send envelope --node utf-node --seq 4)
+check "the next envelope is stored" grep -q '^status=STORED' <<<"$out"
 check "the aggregator still serves the API" curl -sf -o /dev/null "http://$AGG_HTTP/api/v1/nodes/raw-node"
 stop_pid "$AGG_PID" lens-aggregator

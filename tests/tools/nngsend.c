@@ -5,6 +5,7 @@
  *   nngsend URL envelope [options]    send a heartbeat envelope
  *      --node N --boot-id U --seq S --stream S --schema V --no-payload
  *      --truncate K (send only the first K bytes of the packed envelope)
+ *      --agent-version-hex HEX (raw bytes, e.g. invalid UTF-8)
  *
  * Prints "status=STORED reason=... stream=S seq=N", or "status=none" and
  * exits 1 when no answer came within 5 s. */
@@ -64,7 +65,13 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			e.schema_version = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--truncate"))
 			truncate = atol(v), i++;
-		else if (!strcmp(a, "--no-payload"))
+		else if (!strcmp(a, "--agent-version-hex")) {
+			static char raw[256];
+			size_t n = from_hex(v, (uint8_t *)raw, sizeof raw - 1);
+			raw[n] = '\0';
+			e.agent_version = raw;
+			i++;
+		} else if (!strcmp(a, "--no-payload"))
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
 	}
 	size_t n = lens__v1__envelope__get_packed_size(&e);
