@@ -41,6 +41,23 @@ run() {
   [ "$stored" -eq "$want" ] || { echo "bench: only $stored of $want envelopes stored" >&2; exit 1; }
   echo "$line"
 }
+# The agent at rest: RSS and CPU over 10 s with its default heartbeat.
+idle_agent() {
+  local http=127.0.0.1:$(port) pid c0 c1 rss tck
+  $B/bin/lens-agent --aggregator "$NNG" --spool-dir "$W/idle-spool" --listen "$http" \
+    --log-level warn 2>>"$W/agent.log" &
+  pid=$!
+  sleep 2
+  tck=$(getconf CLK_TCK)
+  c0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  sleep 10
+  c1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  awk -v c=$((c1 - c0)) -v t="$tck" -v r="$rss" 'BEGIN {
+    printf "agent idle: RSS %.1f MiB (target < 10 MiB: %.2fx of it), CPU %.3f%% of a core over 10 s\n", r / 1024, r / 10240, c / t / 10 * 100 }'
+}
+
 r1=$(run 1 10000)
 r64=$(run 64 1000)
 echo "$r1"
@@ -55,3 +72,4 @@ awk -v r1="$(rate "$r1")" -v r64="$(rate "$r64")" -v c1="$(cpu "$r1")" -v c64="$
   printf "aggregator CPU per envelope at 64 agents vs the design figure for one-at-a-time receive (60 us): %.2fx\n", (c64 * 10) / 60
   printf "rows committed per second at 64 agents (ledger + heartbeat): %.0f\n", r64 * 2
 }'
+idle_agent

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential pkg-config clang
+  build-essential pkg-config clang libclang-rt-14-dev
   protobuf-c-compiler libprotobuf-c-dev
   libnng-dev libmbedtls-dev
   libpq-dev postgresql postgresql-contrib

@@ -43,6 +43,7 @@ run_suite() {
 for t in "$B"/tests/test_*; do
   [ -x "$t" ] && run_suite "unit-$(basename "$t")" "$t"
 done
+run_suite fuzz bash tests/fuzz/run.sh
 for t in tests/integration/test_*.sh; do
   run_suite "integration-$(basename "$t" .sh)" bash "$t"
 done

@@ -63,6 +63,11 @@ static void test_durations_and_ages(void **state)
 	assert_int_equal(clock_parse_duration("10 s", &ns), -EINVAL);
 	assert_int_equal(clock_parse_duration("-1s", &ns), -EINVAL);
 	assert_int_equal(clock_parse_duration("fast", &ns), -EINVAL);
+	assert_int_equal(clock_parse_duration("nan", &ns), -EINVAL);
+	assert_int_equal(clock_parse_duration("inf", &ns), -EINVAL);
+	assert_int_equal(clock_parse_duration("1e300d", &ns), -ERANGE);
+	assert_int_equal(cfg_parse_size("nan", &ns), -EINVAL);
+	assert_int_equal(cfg_parse_size("1e30TiB", &ns), -EINVAL);
 	char b[32];
 	assert_string_equal(clock_format_age(45 * NS_PER_SEC, b, sizeof b), "45s");
 	assert_string_equal(clock_format_age(185 * NS_PER_SEC, b, sizeof b), "3m5s");

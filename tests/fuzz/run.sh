@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
+# FUZZ_SECONDS (default 10) from its seed corpus, speaking TAP so that
+# tests/run.sh counts them. A crash keeps its input in build/fuzz/.
+set -u
+cd "$(dirname "$0")/../.."
+out=build/fuzz
+mkdir -p "$out"
+secs=${FUZZ_SECONDS:-10}
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ibuild/san/gen -D_GNU_SOURCE"
+n=0 failed=0
+declare -A srcs=(
+  [fuzz_envelope]="common/envelope.c build/san/gen/lens.pb-c.c"
+  [fuzz_text]="common/clock.c common/config.c common/log.c common/buf.c"
+)
+for t in fuzz_envelope fuzz_text; do
+  n=$((n + 1))
+  # shellcheck disable=SC2086
+  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c 2>"$out/$t.build.log"; then
+    echo "not ok $n - $t builds"; cat "$out/$t.build.log" | sed 's/^/# /'; failed=1; continue
+  fi
+  mkdir -p "$out/$t.corpus"
+  if "$out/$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$out/$t-" "$out/$t.corpus" tests/fuzz/seeds/$t >"$out/$t.log" 2>&1; then
+    echo "ok $n - $t: no crash in ${secs}s ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/$t.log" | grep -o '[0-9]*$' || echo '?') runs)"
+  else
+    echo "not ok $n - $t found a crash (input kept in $out/)"; tail -n 30 "$out/$t.log" | sed 's/^/# /'; failed=1
+  fi
+done
+echo "1..$n"
+exit $failed
