@@ -125,7 +125,8 @@ static bool match_route(const char *pattern, const char *path, struct http_req *
 			size_t vlen = strcspn(path, "/");
 			if (!close || vlen == 0 || req->nparams == HTTPD_MAX_PARAMS)
 				return false;
-			req->param_names[req->nparams] = pattern + 1; /* ends at '}' */
+			snprintf(req->param_names[req->nparams], sizeof req->param_names[0], "%.*s",
+				 (int)(close - pattern - 1), pattern + 1);
 			req->param_values[req->nparams] = strndup(path, vlen);
 			req->nparams++;
 			pattern = close + 1;
@@ -145,16 +146,6 @@ static void free_params(struct http_req *req)
 	req->nparams = 0;
 }
 
-/* Param names point into the pattern and end at '}'; copy them out. */
-static void terminate_param_names(struct http_req *req, char names[][64])
-{
-	for (int i = 0; i < req->nparams; i++) {
-		size_t n = strcspn(req->param_names[i], "}");
-		snprintf(names[i], 64, "%.*s", (int)n, req->param_names[i]);
-		req->param_names[i] = names[i];
-	}
-}
-
 static bool token_ok(const struct httpd *h, const struct http_req *req)
 {
 	if (!h->token)
@@ -167,11 +158,9 @@ static bool token_ok(const struct httpd *h, const struct http_req *req)
 static const char *dispatch(struct httpd *h, struct http_req *req, struct http_resp *resp)
 {
 	bool path_known = false;
-	char names[HTTPD_MAX_PARAMS][64];
 	for (const struct http_route *r = h->routes; r->fn; r++) {
 		bool matched = match_route(r->pattern, req->path, req);
 		if (matched && strcmp(r->method, req->method) == 0) {
-			terminate_param_names(req, names);
 			if (r->write && !token_ok(h, req))
 				http_error(resp, 401, "unauthorized",
 					   "this endpoint needs \"Authorization: Bearer <token>\"");

@@ -20,7 +20,7 @@ struct http_req {
 	const char *body;
 	size_t body_len;
 	int nparams;
-	const char *param_names[HTTPD_MAX_PARAMS];
+	char param_names[HTTPD_MAX_PARAMS][32];
 	char *param_values[HTTPD_MAX_PARAMS];
 	void *conn; /* struct MHD_Connection * */
 };

@@ -2,6 +2,7 @@
 #include "nngurl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@ static int check_scheme(const char *url, char *err, size_t errlen)
 static int make_tls(nng_tls_mode mode, const struct nngurl_tls *tls, const char *url,
 		    nng_tls_config **out, char *err, size_t errlen)
 {
+	if (mode == NNG_TLS_MODE_SERVER && !(tls && tls->cert_key_file)) {
+		snprintf(err, errlen, "%s: a tls+tcp listener needs a certificate "
+			 "(--tls-cert-key-file)", url);
+		return -EINVAL;
+	}
 	nng_tls_config *cfg;
 	int rv = nng_tls_config_alloc(&cfg, mode);
 	if (rv) {
@@ -34,23 +40,20 @@ static int make_tls(nng_tls_mode mode, const struct nngurl_tls *tls, const char 
 			 nng_strerror(rv));
 		return -ENOTSUP;
 	}
-	if (!rv && tls && tls->ca_file) {
+	/* Without a CA the link is encrypted but the peer is not verified. */
+	bool verify = tls && tls->ca_file;
+	if (verify)
 		rv = nng_tls_config_ca_file(cfg, tls->ca_file);
-		if (!rv)
-			rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
-	} else if (!rv) {
-		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE);
-	}
+	if (!rv)
+		rv = nng_tls_config_auth_mode(cfg, verify ? NNG_TLS_AUTH_MODE_REQUIRED
+							  : NNG_TLS_AUTH_MODE_NONE);
 	if (!rv && tls && tls->cert_key_file)
 		rv = nng_tls_config_cert_key_file(cfg, tls->cert_key_file, NULL);
 	if (!rv && tls && tls->server_name)
 		rv = nng_tls_config_server_name(cfg, tls->server_name);
-	if (!rv && mode == NNG_TLS_MODE_SERVER && !(tls && tls->cert_key_file))
-		rv = NNG_EINVAL;
 	if (rv) {
-		snprintf(err, errlen, "%s: bad TLS setup (%s%s): %s", url,
-			 mode == NNG_TLS_MODE_SERVER ? "a listener needs a certificate; " : "",
-			 "check the CA and certificate files", nng_strerror(rv));
+		snprintf(err, errlen, "%s: bad TLS setup: %s (check the CA and certificate files)",
+			 url, nng_strerror(rv));
 		nng_tls_config_free(cfg);
 		return -EINVAL;
 	}
@@ -72,8 +75,10 @@ int nngurl_dial(nng_socket sock, const char *url, const struct nngurl_tls *tls, 
 		return -EINVAL;
 	}
 	if (is_tls(url)) {
-		if ((rc = make_tls(NNG_TLS_MODE_CLIENT, tls, url, &tcfg, err, errlen)))
+		if ((rc = make_tls(NNG_TLS_MODE_CLIENT, tls, url, &tcfg, err, errlen))) {
+			nng_dialer_close(d);
 			return rc;
+		}
 		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tcfg);
 		nng_tls_config_free(tcfg); /* the dialer holds its own reference */
 	}
@@ -97,8 +102,10 @@ int nngurl_listen(nng_socket sock, const char *url, const struct nngurl_tls *tls
 		return rc;
 	int rv = nng_listener_create(&l, sock, url);
 	if (!rv && is_tls(url)) {
-		if ((rc = make_tls(NNG_TLS_MODE_SERVER, tls, url, &tcfg, err, errlen)))
+		if ((rc = make_tls(NNG_TLS_MODE_SERVER, tls, url, &tcfg, err, errlen))) {
+			nng_listener_close(l);
 			return rc;
+		}
 		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tcfg);
 		nng_tls_config_free(tcfg);
 	}

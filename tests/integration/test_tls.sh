@@ -31,5 +31,5 @@ check "and keeps its envelopes spooled" test "$(agent_metric 'lens_agent_spool_r
 stop_pid "$AGENT_PID" lens-agent
 
 out=$("$B/bin/lens-aggregator" --database-url "$DB_URL" --listen tls+tcp://127.0.0.1:$(free_port) --http-listen 127.0.0.1:0 2>&1)
-check "a TLS listener without a certificate is a clear error" grep -q "a listener needs a certificate" <<<"$out"
+check "a TLS listener without a certificate is a clear error" grep -q "a tls+tcp listener needs a certificate" <<<"$out"
 stop_pid "$AGG_PID" lens-aggregator
