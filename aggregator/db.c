@@ -153,6 +153,65 @@ int db_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, c
 	return r ? 0 : -EIO;
 }
 
+static void result_error(PGconn *c, PGresult *r, char *err, size_t errlen, char *sqlstate)
+{
+	const char *m = r ? PQresultErrorMessage(r) : "";
+	if (!*m)
+		m = PQerrorMessage(c);
+	snprintf(err, errlen, "%.*s", (int)strcspn(m, "\n"), m);
+	if (sqlstate) {
+		const char *ss = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		snprintf(sqlstate, 6, "%s", ss ? ss : "08000");
+	}
+}
+
+/* Takes statement i's result, then the NULL that ends it. */
+static PGresult *take_result(PGconn *c)
+{
+	PGresult *r = PQgetResult(c);
+	if (r) {
+		PGresult *end = PQgetResult(c);
+		PQclear(end);
+	}
+	return r;
+}
+
+int db_pipeline(PGconn *c, const struct db_stmt *st, int n, PGresult **res, char *err,
+		size_t errlen, char *sqlstate)
+{
+	int sent = 0, rc = 0;
+	for (int i = 0; i < n; i++)
+		res[i] = NULL;
+	if (!PQenterPipelineMode(c)) {
+		result_error(c, NULL, err, errlen, sqlstate);
+		return -EIO;
+	}
+	while (sent < n && PQsendQueryParams(c, st[sent].sql, st[sent].nparams, NULL,
+					     st[sent].params, NULL, NULL, 0))
+		sent++;
+	if (sent < n || !PQpipelineSync(c)) {
+		result_error(c, NULL, err, errlen, sqlstate);
+		rc = -EIO;
+	}
+	for (int i = 0; i < sent; i++) {
+		PGresult *r = take_result(c);
+		ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+			res[i] = r;
+			continue;
+		}
+		if (!rc) /* later ones are only PGRES_PIPELINE_ABORTED */
+			result_error(c, r, err, errlen, sqlstate);
+		rc = -EIO;
+		PQclear(r);
+		if (!r) /* the connection is gone: nothing more will come */
+			return rc;
+	}
+	PQclear(PQgetResult(c)); /* PGRES_PIPELINE_SYNC */
+	PQexitPipelineMode(c);
+	return rc;
+}
+
 bool db_transient(const char *sqlstate)
 {
 	return strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "40001") == 0;

@@ -34,6 +34,21 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 /* db_exec for statements without rows; returns 0 or -EIO. */
 int db_cmd(PGconn *c, const char *sql, int nparams, const char *const *params, char *err,
 	   size_t errlen, char *sqlstate);
+/* One statement of a pipeline: parameters in text format. */
+struct db_stmt {
+	const char *sql;
+	int nparams;
+	const char *const *params;
+};
+
+/* Sends n statements in one round trip (libpq pipeline mode) and stores
+ * each statement's result in res[i] (NULL for a failed or skipped one;
+ * the caller PQclears the others). Returns 0 when all succeeded, else
+ * -EIO with the first failure's message and SQLSTATE. After a failure the
+ * connection is still in the failed transaction: db_recover it. */
+int db_pipeline(PGconn *c, const struct db_stmt *st, int n, PGresult **res, char *err,
+		size_t errlen, char *sqlstate);
+
 /* True for failures worth retrying at once (deadlock, serialization). */
 bool db_transient(const char *sqlstate);
 /* True when the failure is the connection's, not the statement's. */

@@ -20,18 +20,19 @@
 #define ATTEMPTS 3
 #define CONNECT_BACKOFF_MAX_NS (2 * NS_PER_SEC)
 
-typedef int (*store_fn)(PGconn *c, Envelope *const *envs, int n, char *err, size_t errlen,
-			char *sqlstate);
+typedef void (*store_fn)(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
-/* Where each payload type is stored. A payload without an entry is kept in
- * the ledger only. */
+/* Where each payload type is stored: a function that builds the statement
+ * for a batch of them. A payload without an entry is kept in the ledger
+ * only. */
 static const struct {
 	int payload_case;
 	store_fn store;
 } stores[] = {
-	{LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO, nodes_store_info},
-	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_store_heartbeats},
+	{LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO, nodes_stmt_info},
+	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_stmt_heartbeats},
 };
+#define NSTORES (sizeof stores / sizeof stores[0])
 
 struct writer {
 	struct ingest *in;
@@ -108,12 +109,10 @@ static const char ledger_sql[] =
 	" ORDER BY node, boot_id, stream, seq"
 	" ON CONFLICT DO NOTHING RETURNING node, boot_id::text, stream, seq";
 
-/* Inserts the ledger rows and marks the items that are new. */
-static int write_ledger(PGconn *c, struct ingest_item **items, int n, char *err, size_t errlen,
-			char *sqlstate)
+static void ledger_stmt(struct ingest_item **items, int n, struct pgarray_stmt *st)
 {
-	struct pgarray a[6];
-	pgarray_init_all(a, 6);
+	struct pgarray *a = st->a;
+	pgarray_stmt_init(st, ledger_sql, 6);
 	for (int i = 0; i < n; i++) {
 		const Envelope *e = items[i]->env;
 		pgarray_str(&a[0], e->node_name);
@@ -123,9 +122,11 @@ static int write_ledger(PGconn *c, struct ingest_item **items, int n, char *err,
 		pgarray_str(&a[4], envelope_payload_name(e->payload_case));
 		pgarray_i64(&a[5], e->sent_unix_ns);
 	}
-	PGresult *r = pgarray_exec(c, ledger_sql, a, 6, err, errlen, sqlstate);
-	if (!r)
-		return -EIO;
+}
+
+/* Marks the items whose keys the ledger insert returned as new. */
+static void mark_new(struct ingest_item **items, int n, const PGresult *r)
+{
 	for (int row = 0; row < PQntuples(r); row++) {
 		Envelope key = LENS__V1__ENVELOPE__INIT;
 		key.node_name = PQgetvalue(r, row, 0);
@@ -134,43 +135,68 @@ static int write_ledger(PGconn *c, struct ingest_item **items, int n, char *err,
 		key.seq = strtoull(PQgetvalue(r, row, 3), NULL, 10);
 		mark_stored(items, n, &key);
 	}
-	PQclear(r);
-	return 0;
 }
 
+/* BEGIN and the ledger insert, in one round trip. */
+static int write_ledger(PGconn *c, struct ingest_item **items, int n, char *err, size_t errlen,
+			char *sqlstate)
+{
+	struct pgarray_stmt ledger;
+	ledger_stmt(items, n, &ledger);
+	struct db_stmt st[2] = {{"BEGIN", 0, NULL}, pgarray_stmt_get(&ledger)};
+	PGresult *res[2];
+	int rc = db_pipeline(c, st, 2, res, err, errlen, sqlstate);
+	if (!rc)
+		mark_new(items, n, res[1]);
+	PQclear(res[0]);
+	PQclear(res[1]);
+	pgarray_stmt_free(&ledger);
+	return rc;
+}
+
+/* The payload statements of the new envelopes and COMMIT, in one round
+ * trip. */
 static int write_payloads(PGconn *c, struct ingest_item **items, int n, char *err,
 			  size_t errlen, char *sqlstate)
 {
 	Envelope **envs = xmalloc(sizeof *envs * (size_t)n);
-	int rc = 0;
-	for (size_t s = 0; s < sizeof stores / sizeof stores[0] && !rc; s++) {
+	struct pgarray_stmt built[NSTORES];
+	struct db_stmt st[NSTORES + 1];
+	PGresult *res[NSTORES + 1];
+	int nst = 0;
+	for (size_t s = 0; s < NSTORES; s++) {
 		int k = 0;
 		for (int i = 0; i < n; i++)
 			if (items[i]->status == STATUS(STORED) &&
 			    (int)items[i]->env->payload_case == stores[s].payload_case)
 				envs[k++] = items[i]->env;
-		if (k)
-			rc = stores[s].store(c, envs, k, err, errlen, sqlstate);
+		if (!k)
+			continue;
+		stores[s].store(envs, k, &built[nst]);
+		st[nst] = pgarray_stmt_get(&built[nst]);
+		nst++;
 	}
+	st[nst] = (struct db_stmt){"COMMIT", 0, NULL};
+	int rc = db_pipeline(c, st, nst + 1, res, err, errlen, sqlstate);
+	for (int i = 0; i < nst; i++)
+		pgarray_stmt_free(&built[i]);
+	for (int i = 0; i <= nst; i++)
+		PQclear(res[i]);
 	free(envs);
 	return rc;
 }
 
-/* One attempt at the whole batch; statuses are final only when it
- * returns 0. */
+/* One attempt at the whole batch in two round trips; statuses are final
+ * only when it returns 0. */
 static int try_batch(struct writer *w, struct ingest_item **items, int n, char *err,
 		     size_t errlen, char *sqlstate)
 {
 	for (int i = 0; i < n; i++)
 		items[i]->status = STATUS(DUPLICATE);
 	int64_t t0 = clock_mono_ns();
-	int rc = db_cmd(w->conn, "BEGIN", 0, NULL, err, errlen, sqlstate);
-	if (!rc)
-		rc = write_ledger(w->conn, items, n, err, errlen, sqlstate);
+	int rc = write_ledger(w->conn, items, n, err, errlen, sqlstate);
 	if (!rc)
 		rc = write_payloads(w->conn, items, n, err, errlen, sqlstate);
-	if (!rc)
-		rc = db_cmd(w->conn, "COMMIT", 0, NULL, err, errlen, sqlstate);
 	if (!rc)
 		prom_observe(prom_get(w->in->f_commit),
 			     (double)(clock_mono_ns() - t0) / (double)NS_PER_SEC);

@@ -37,12 +37,10 @@ static const char store_info_sql[] =
 	"  last_seen = now()"
 	" WHERE n.info_sent_at IS NULL OR EXCLUDED.info_sent_at >= n.info_sent_at";
 
-int nodes_store_info(PGconn *c, Envelope *const *envs, int n, char *err, size_t errlen,
-		     char *sqlstate)
+void nodes_stmt_info(Envelope *const *envs, int n, struct pgarray_stmt *st)
 {
-	enum { NCOLS = 14 };
-	struct pgarray a[NCOLS];
-	pgarray_init_all(a, NCOLS);
+	struct pgarray *a = st->a;
+	pgarray_stmt_init(st, store_info_sql, 14);
 	for (int i = 0; i < n; i++) {
 		const Envelope *e = envs[i];
 		const Lens__V1__NodeInfo *ni = e->node_info;
@@ -62,7 +60,6 @@ int nodes_store_info(PGconn *c, Envelope *const *envs, int n, char *err, size_t 
 		pgarray_i64(&a[12], ni->agent_start_unix_s);
 		pgarray_i64(&a[13], e->sent_unix_ns);
 	}
-	return pgarray_cmd(c, store_info_sql, a, NCOLS, err, errlen, sqlstate);
 }
 
 /* Inserts the heartbeat rows, then folds them per node into nodes. */
@@ -88,12 +85,10 @@ static const char store_heartbeats_sql[] =
 	"   ELSE n.agent_version END,"
 	"  last_heartbeat = GREATEST(n.last_heartbeat, EXCLUDED.last_heartbeat)";
 
-int nodes_store_heartbeats(PGconn *c, Envelope *const *envs, int n, char *err, size_t errlen,
-			   char *sqlstate)
+void nodes_stmt_heartbeats(Envelope *const *envs, int n, struct pgarray_stmt *st)
 {
-	enum { NCOLS = 9 };
-	struct pgarray a[NCOLS];
-	pgarray_init_all(a, NCOLS);
+	struct pgarray *a = st->a;
+	pgarray_stmt_init(st, store_heartbeats_sql, 9);
 	for (int i = 0; i < n; i++) {
 		const Envelope *e = envs[i];
 		const Lens__V1__Heartbeat *hb = e->heartbeat;
@@ -107,7 +102,6 @@ int nodes_store_heartbeats(PGconn *c, Envelope *const *envs, int n, char *err, s
 		pgarray_u64(&a[7], hb->dropped_total);
 		pgarray_str(&a[8], e->agent_version);
 	}
-	return pgarray_cmd(c, store_heartbeats_sql, a, NCOLS, err, errlen, sqlstate);
 }
 
 /* Queries -------------------------------------------------------------------- */

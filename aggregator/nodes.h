@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 #include "envelope.h"
+#include "pgarray.h"
 
-/* Stores n envelopes of one payload type in the open transaction.
- * Return 0 or -EIO with err and sqlstate set. */
-int nodes_store_info(PGconn *c, Envelope *const *envs, int n, char *err, size_t errlen,
-		     char *sqlstate);
-int nodes_store_heartbeats(PGconn *c, Envelope *const *envs, int n, char *err, size_t errlen,
-			   char *sqlstate);
+/* Build the one statement that stores n envelopes of one payload type;
+ * ingest runs it inside the batch's transaction. */
+void nodes_stmt_info(Envelope *const *envs, int n, struct pgarray_stmt *st);
+void nodes_stmt_heartbeats(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
 /* {"items": [...], "total": N, "offset": O, "limit": L} */
 int nodes_list(PGconn *c, int64_t offline_after_ns, long long offset, long long limit,

@@ -1,10 +1,7 @@
 /* pgarray: array literal building with quoting. */
 #include "pgarray.h"
 
-#include <errno.h>
 #include <inttypes.h>
-
-#include "db.h"
 
 void pgarray_init(struct pgarray *a)
 {
@@ -67,30 +64,23 @@ void pgarray_free(struct pgarray *a)
 	buf_free(&a->b);
 }
 
-void pgarray_init_all(struct pgarray *a, int n)
+void pgarray_stmt_init(struct pgarray_stmt *st, const char *sql, int n)
 {
-	for (int k = 0; k < n; k++)
-		pgarray_init(&a[k]);
+	st->sql = sql;
+	st->n = n > PGARRAY_MAX_PARAMS ? PGARRAY_MAX_PARAMS : n;
+	for (int k = 0; k < st->n; k++)
+		pgarray_init(&st->a[k]);
 }
 
-PGresult *pgarray_exec(PGconn *c, const char *sql, struct pgarray *a, int n, char *err,
-		       size_t errlen, char *sqlstate)
+struct db_stmt pgarray_stmt_get(struct pgarray_stmt *st)
 {
-	const char *params[PGARRAY_MAX_PARAMS] = {0};
-	if (n > PGARRAY_MAX_PARAMS)
-		n = PGARRAY_MAX_PARAMS; /* a programming error; the SQL will fail */
-	for (int k = 0; k < n; k++)
-		params[k] = pgarray_text(&a[k]);
-	PGresult *r = db_exec(c, sql, n, params, err, errlen, sqlstate);
-	for (int k = 0; k < n; k++)
-		pgarray_free(&a[k]);
-	return r;
+	for (int k = 0; k < st->n; k++)
+		st->params[k] = pgarray_text(&st->a[k]);
+	return (struct db_stmt){st->sql, st->n, st->params};
 }
 
-int pgarray_cmd(PGconn *c, const char *sql, struct pgarray *a, int n, char *err, size_t errlen,
-		char *sqlstate)
+void pgarray_stmt_free(struct pgarray_stmt *st)
 {
-	PGresult *r = pgarray_exec(c, sql, a, n, err, errlen, sqlstate);
-	PQclear(r);
-	return r ? 0 : -EIO;
+	for (int k = 0; k < st->n; k++)
+		pgarray_free(&st->a[k]);
 }

@@ -5,11 +5,10 @@
 #ifndef LENS_PGARRAY_H
 #define LENS_PGARRAY_H
 
-#include <libpq-fe.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "db.h"
 
 #define PGARRAY_MAX_PARAMS 32
 
@@ -28,12 +27,18 @@ void pgarray_null(struct pgarray *a);
 const char *pgarray_text(struct pgarray *a);
 void pgarray_free(struct pgarray *a);
 
-void pgarray_init_all(struct pgarray *a, int n);
-/* Runs sql with the n arrays as $1..$n, then frees them. pgarray_exec
- * returns the result (see db_exec); pgarray_cmd returns 0 or -EIO. */
-PGresult *pgarray_exec(PGconn *c, const char *sql, struct pgarray *a, int n, char *err,
-		       size_t errlen, char *sqlstate);
-int pgarray_cmd(PGconn *c, const char *sql, struct pgarray *a, int n, char *err, size_t errlen,
-		char *sqlstate);
+/* A statement whose parameters $1..$n are arrays: what a store builds
+ * for a batch and ingest sends. */
+struct pgarray_stmt {
+	const char *sql;
+	int n;
+	struct pgarray a[PGARRAY_MAX_PARAMS];
+	const char *params[PGARRAY_MAX_PARAMS];
+};
+
+void pgarray_stmt_init(struct pgarray_stmt *st, const char *sql, int n);
+/* Closes the arrays; the result is valid until pgarray_stmt_free. */
+struct db_stmt pgarray_stmt_get(struct pgarray_stmt *st);
+void pgarray_stmt_free(struct pgarray_stmt *st);
 
 #endif
