@@ -14,6 +14,7 @@
 #include "config.h"
 #include "emit.h"
 #include "httpd.h"
+#include "inventory.h"
 #include "log.h"
 #include "nodeinfo.h"
 #include "procstat.h"
@@ -22,7 +23,7 @@
 
 struct agent_config {
 	char *aggregator, *node_name, *host_root, *spool_dir, *listen, *log_level;
-	char *tls_ca, *tls_cert_key, *tls_server_name;
+	char *tls_ca, *tls_cert_key, *tls_server_name, *gpu_backend, *sysfs_root;
 	int64_t spool_max, spool_segment, heartbeat, request_timeout, reconnect_min,
 		reconnect_max, drain_timeout;
 	long long inflight;
@@ -75,13 +76,20 @@ static const struct cfg_opt options[] = {
 	 "tls+tcp: client certificate and key (PEM, one file)"},
 	{"tls-server-name", "LENS_TLS_SERVER_NAME", CFG_STR, &C.tls_server_name, NULL,
 	 "tls+tcp: server name to verify"},
+	{"gpu-backend", "LENS_GPU_BACKEND", CFG_STR, &C.gpu_backend, "auto",
+	 "GPU backend: rocm_smi, sysfs, or auto (rocm_smi when it initialises, else sysfs)"},
+	{"backend", NULL, CFG_STR, &C.gpu_backend, "auto", "same as --gpu-backend"},
+	{"sysfs-root", "LENS_SYSFS_ROOT", CFG_STR, &C.sysfs_root, "",
+	 "prefix for /sys when reading devices (tests; \"\" on a node)"},
 	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const char usage[] =
-	"usage: lens-agent [flags] [run|version]\n\n"
-	"Collects node, device and workload data and streams it to lens-aggregator.";
+	"usage: lens-agent [flags] [run|inventory|version] [flags]\n\n"
+	"Collects node, device and workload data and streams it to lens-aggregator.\n"
+	"  run        run the agent (default)\n"
+	"  inventory  print this node's GPUs and HCAs with one sample each as JSON, and exit";
 
 /* HTTP --------------------------------------------------------------------- */
 
@@ -241,6 +249,39 @@ static int run(struct agent *a)
 	return 0;
 }
 
+/* `lens-agent inventory`: no aggregator, no spool; JSON on stdout. */
+static int inventory(void)
+{
+	char err[512];
+	const char *name = C.gpu_backend;
+	if (strcmp(name, "auto") == 0) {
+		json_t *doc = inventory_collect(&gpu_rocmsmi_ops, C.sysfs_root, err, sizeof err);
+		if (doc) {
+			json_dumpf(doc, stdout, JSON_INDENT(2));
+			putchar('\n');
+			json_decref(doc);
+			return 0;
+		}
+		log_info("ROCm SMI unavailable; reading sysfs", "reason=%s", log_q(err));
+		name = "sysfs";
+	}
+	const struct gpu_backend_ops *ops = gpu_backend_find(name);
+	if (!ops) {
+		fprintf(stderr, "lens-agent: unknown GPU backend \"%s\" (rocm_smi, sysfs, auto)\n",
+			name);
+		return 2;
+	}
+	json_t *doc = inventory_collect(ops, C.sysfs_root, err, sizeof err);
+	if (!doc) {
+		fprintf(stderr, "lens-agent: %s backend: %s\n", ops->name, err);
+		return 1;
+	}
+	json_dumpf(doc, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(doc);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -257,10 +298,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("agent", lvl);
-	const char *cmd = argi < argc ? argv[argi] : "run";
+	const char *cmd = argi < argc ? argv[argi++] : "run";
+	if (argi < argc && (rc = cfg_parse_flags(options, argc, argv, &argi, err, sizeof err))) {
+		fprintf(stderr, "lens-agent: %s\n", rc == 1 ? "see --help" : err);
+		cfg_free(options);
+		return 2;
+	}
 	if (strcmp(cmd, "version") == 0) {
 		printf("lens-agent %s\n", LENS_VERSION);
 		rc = 0;
+	} else if (strcmp(cmd, "inventory") == 0) {
+		rc = inventory();
 	} else if (strcmp(cmd, "run") == 0) {
 		struct agent a = {.cfg = C};
 		rc = run(&a);
