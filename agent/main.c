@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "emit.h"
+#include "devices.h"
 #include "httpd.h"
 #include "inventory.h"
 #include "log.h"
@@ -25,8 +26,9 @@ struct agent_config {
 	char *aggregator, *node_name, *host_root, *spool_dir, *listen, *log_level;
 	char *tls_ca, *tls_cert_key, *tls_server_name, *gpu_backend, *sysfs_root;
 	int64_t spool_max, spool_segment, heartbeat, request_timeout, reconnect_min,
-		reconnect_max, drain_timeout;
+		reconnect_max, drain_timeout, sample_interval;
 	long long inflight;
+	double temp_limit;
 };
 
 struct agent {
@@ -36,6 +38,7 @@ struct agent {
 	struct spool *spool;
 	struct sender *sender;
 	struct httpd *http;
+	struct devices *devices;
 	struct emitter em;
 	int64_t start_ns;
 	struct prom_metric *m_heartbeats, *m_emit_errors;
@@ -79,6 +82,10 @@ static const struct cfg_opt options[] = {
 	{"gpu-backend", "LENS_GPU_BACKEND", CFG_STR, &C.gpu_backend, "auto",
 	 "GPU backend: rocm_smi, sysfs, or auto (rocm_smi when it initialises, else sysfs)"},
 	{"backend", NULL, CFG_STR, &C.gpu_backend, "auto", "same as --gpu-backend"},
+	{"sample-interval", "LENS_SAMPLE_INTERVAL", CFG_DURATION, &C.sample_interval, "5s",
+	 "time between GPU and InfiniBand samples"},
+	{"temp-limit", "LENS_TEMP_LIMIT", CFG_DOUBLE, &C.temp_limit, "95",
+	 "GPU temperature (celsius) at or above which the GPU is unhealthy"},
 	{"sysfs-root", "LENS_SYSFS_ROOT", CFG_STR, &C.sysfs_root, "",
 	 "prefix for /sys when reading devices (tests; \"\" on a node)"},
 	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
@@ -193,12 +200,15 @@ static int start(struct agent *a, char *err, size_t errlen)
 	if ((rc = httpd_start(&hc, routes, a, a->reg, &a->http, err, errlen)))
 		return rc;
 	a->em = (struct emitter){a->spool, a->sender, a->ni.node_name, a->ni.boot_id};
-	return 0;
+	struct devices_config dc = {c->gpu_backend, c->sysfs_root, c->sample_interval,
+				    c->temp_limit, a->ni.node_name};
+	return devices_start(&dc, &a->em, a->reg, &a->devices, err, errlen);
 }
 
 static void stop(struct agent *a)
 {
 	httpd_stop(a->http);
+	devices_stop(a->devices);
 	sender_stop(a->sender);
 	spool_close(a->spool);
 	prom_registry_free(a->reg);

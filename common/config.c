@@ -76,6 +76,14 @@ static int set_value(const struct cfg_opt *o, const char *v)
 		return clock_parse_duration(v, o->dst);
 	case CFG_SIZE:
 		return cfg_parse_size(v, o->dst);
+	case CFG_DOUBLE: {
+		errno = 0;
+		double d = strtod(v, &end);
+		if (errno || end == v || *end || !isfinite(d))
+			return -EINVAL;
+		*(double *)o->dst = d;
+		return 0;
+	}
 	}
 	return -EINVAL;
 }

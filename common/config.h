@@ -15,6 +15,7 @@ enum cfg_type {
 	CFG_BOOL,     /* bool *: --flag, --flag=true|false, env 1/0/true/false */
 	CFG_DURATION, /* int64_t * nanoseconds: "500ms", "10s", "2m" */
 	CFG_SIZE,     /* int64_t * bytes: "4096", "64KiB", "256MiB", "1G" */
+	CFG_DOUBLE,   /* double * */
 };
 
 struct cfg_opt {

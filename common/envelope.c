@@ -15,6 +15,10 @@ const char *envelope_payload_name(int payload_case)
 		return "node_info";
 	case LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT:
 		return "heartbeat";
+	case LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY:
+		return "device_inventory";
+	case LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES:
+		return "device_samples";
 	default:
 		return "unknown";
 	}

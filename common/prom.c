@@ -34,9 +34,16 @@ struct prom_family {
 	struct prom_metric *_Atomic children;
 };
 
+struct collector {
+	struct collector *next;
+	void (*fn)(struct buf *out, void *arg);
+	void *arg;
+};
+
 struct prom_registry {
 	pthread_mutex_t lock;
 	struct prom_family *first, **tail;
+	struct collector *collectors, **ctail;
 };
 
 static double from_bits(uint64_t b)
@@ -58,6 +65,7 @@ struct prom_registry *prom_registry_new(void)
 	struct prom_registry *r = xcalloc(1, sizeof *r);
 	pthread_mutex_init(&r->lock, NULL);
 	r->tail = &r->first;
+	r->ctail = &r->collectors;
 	return r;
 }
 
@@ -90,6 +98,11 @@ void prom_registry_free(struct prom_registry *r)
 		struct prom_family *next = f->next;
 		free_family(f);
 		f = next;
+	}
+	while (r->collectors) {
+		struct collector *next = r->collectors->next;
+		free(r->collectors);
+		r->collectors = next;
 	}
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -273,22 +286,15 @@ static void put_value(struct buf *b, double v)
 static void put_sample(struct buf *b, const struct prom_family *f, const char *suffix,
 		       const struct prom_metric *m, const char *extra, double v)
 {
-	buf_puts(b, f->name);
-	buf_puts(b, suffix);
-	if (f->nlabels || extra) {
-		buf_putc(b, '{');
-		for (int i = 0; i < f->nlabels; i++) {
-			buf_printf(b, "%s%s=\"", i ? "," : "", f->labels[i]);
-			put_escaped(b, m->values[i], 1);
-			buf_putc(b, '"');
-		}
-		if (extra)
-			buf_printf(b, "%s%s", f->nlabels ? "," : "", extra);
-		buf_putc(b, '}');
-	}
-	buf_putc(b, ' ');
-	put_value(b, v);
-	buf_putc(b, '\n');
+	struct buf name = BUF_INIT, labels = BUF_INIT;
+	buf_printf(&name, "%s%s", f->name, suffix);
+	for (int i = 0; i < f->nlabels; i++)
+		prom_label(&labels, f->labels[i], m->values[i]);
+	if (extra)
+		buf_printf(&labels, "%s%s", labels.len ? "," : "", extra);
+	prom_write_sample(b, name.p, &labels, v);
+	buf_free(&name);
+	buf_free(&labels);
 }
 
 static void render_histogram(struct buf *b, const struct prom_family *f,
@@ -310,12 +316,45 @@ static void render_histogram(struct buf *b, const struct prom_family *f,
 	put_sample(b, f, "_count", m, NULL, (double)count);
 }
 
-static void render_family(struct buf *b, const struct prom_family *f)
+void prom_write_header(struct buf *b, const char *name, const char *help, enum prom_kind kind)
 {
 	static const char *const kinds[] = {"counter", "gauge", "histogram"};
-	buf_printf(b, "# HELP %s ", f->name);
-	put_escaped(b, f->help, 0);
-	buf_printf(b, "\n# TYPE %s %s\n", f->name, kinds[f->kind]);
+	buf_printf(b, "# HELP %s ", name);
+	put_escaped(b, help, 0);
+	buf_printf(b, "\n# TYPE %s %s\n", name, kinds[kind]);
+}
+
+void prom_label(struct buf *labels, const char *key, const char *value)
+{
+	buf_printf(labels, "%s%s=\"", labels->len ? "," : "", key);
+	put_escaped(labels, value ? value : "", 1);
+	buf_putc(labels, '"');
+}
+
+void prom_write_sample(struct buf *b, const char *name, const struct buf *labels, double v)
+{
+	buf_puts(b, name);
+	if (labels && labels->len)
+		buf_printf(b, "{%s}", labels->p);
+	buf_putc(b, ' ');
+	put_value(b, v);
+	buf_putc(b, '\n');
+}
+
+void prom_collector(struct prom_registry *r, void (*fn)(struct buf *out, void *arg), void *arg)
+{
+	struct collector *c = xcalloc(1, sizeof *c);
+	c->fn = fn;
+	c->arg = arg;
+	pthread_mutex_lock(&r->lock);
+	*r->ctail = c;
+	r->ctail = &c->next;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void render_family(struct buf *b, const struct prom_family *f)
+{
+	prom_write_header(b, f->name, f->help, f->kind);
 	if (f->fn) {
 		buf_printf(b, "%s ", f->name);
 		put_value(b, f->fn(f->fn_arg));
@@ -336,5 +375,7 @@ void prom_render(struct prom_registry *r, struct buf *out)
 	pthread_mutex_lock(&r->lock);
 	for (struct prom_family *f = r->first; f; f = f->next)
 		render_family(out, f);
+	for (struct collector *c = r->collectors; c; c = c->next)
+		c->fn(out, c->arg);
 	pthread_mutex_unlock(&r->lock);
 }

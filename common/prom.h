@@ -50,4 +50,14 @@ uint64_t prom_hist_count(const struct prom_metric *m);
 
 void prom_render(struct prom_registry *r, struct buf *out);
 
+/* Families whose series come and go with the devices (GPUs, HCAs) are
+ * written at scrape time by a collector from its own snapshot, so no stale
+ * series outlive their device. A collector must not block. */
+void prom_collector(struct prom_registry *r, void (*fn)(struct buf *out, void *arg), void *arg);
+void prom_write_header(struct buf *out, const char *name, const char *help, enum prom_kind kind);
+/* Appends key="value" (escaped) to a label list being built in labels. */
+void prom_label(struct buf *labels, const char *key, const char *value);
+/* name{labels} value; labels may be NULL or empty. */
+void prom_write_sample(struct buf *out, const char *name, const struct buf *labels, double v);
+
 #endif

@@ -1,0 +1,32 @@
+/* devices: the agent's GPU and InfiniBand collector. A thread samples
+ * every device at an interval, keeps the latest snapshot for /metrics (a
+ * scrape never waits for a device), derives health conditions, and emits
+ * the inventory (on start and on change) and one DeviceSamples envelope
+ * per interval. */
+#ifndef LENS_DEVICES_H
+#define LENS_DEVICES_H
+
+#include <stdint.h>
+
+#include "emit.h"
+#include "prom.h"
+
+struct devices_config {
+	const char *backend;    /* rocm_smi | sysfs | auto */
+	const char *sysfs_root; /* "" on a node */
+	int64_t interval_ns;
+	double temp_limit_c;    /* "temperature_high" at or above this */
+	const char *node;
+};
+
+struct devices;
+
+/* Starts sampling (the first sample is taken before returning). em may be
+ * NULL (no streaming). Returns 0 or a negative errno with err set. */
+int devices_start(const struct devices_config *cfg, struct emitter *em,
+		  struct prom_registry *reg, struct devices **out, char *err, size_t errlen);
+void devices_stop(struct devices *d);
+/* Takes one sample now, on the calling thread (tests, benchmarks). */
+void devices_sample_now(struct devices *d);
+
+#endif
