@@ -173,7 +173,7 @@ static void sample_hcas(struct devices *d, struct snapshot *w, const struct snap
 		for (int k = 0; k < w->hcas[h].nports && w->nports < MAX_PORTS; k++) {
 			const struct ib_port *p = &w->hcas[h].ports[k];
 			struct port_state *ps = &w->ports[w->nports++];
-			snprintf(ps->hca, sizeof ps->hca, "%s", w->hcas[h].name);
+			memcpy(ps->hca, w->hcas[h].name, sizeof ps->hca); /* same size */
 			ps->port = p->number;
 			port_health(ps, p, find_port(prev, ps->hca, p->number), now);
 		}
@@ -366,13 +366,13 @@ static const struct {
 	int metric;
 	const char *name, *help;
 	enum prom_kind kind;
-	double scale;
+	double divisor; /* percent -> ratio; divide, as 57 * 0.01 != 0.57 */
 	const char *label, *label_value; /* an extra label, or NULL */
 } gpu_families[] = {
 	{GPU_BUSY_PERCENT, "lens_gpu_gfx_busy_ratio", "GFX engine busy, 0 to 1.", PROM_GAUGE,
-	 0.01, NULL, NULL},
+	 100, NULL, NULL},
 	{GPU_MEM_BUSY_PERCENT, "lens_gpu_memory_busy_ratio", "Memory controller busy, 0 to 1.",
-	 PROM_GAUGE, 0.01, NULL, NULL},
+	 PROM_GAUGE, 100, NULL, NULL},
 	{GPU_VRAM_USED_BYTES, "lens_gpu_vram_used_bytes", "VRAM in use.", PROM_GAUGE, 1, NULL,
 	 NULL},
 	{GPU_VRAM_TOTAL_BYTES, "lens_gpu_vram_total_bytes", "VRAM size.", PROM_GAUGE, 1, NULL,
@@ -427,7 +427,7 @@ static void render_gpu_values(struct buf *out, const struct devices *d, const st
 			if (gpu_families[f].label)
 				prom_label(l, gpu_families[f].label, gpu_families[f].label_value);
 			prom_write_sample(out, gpu_families[f].name, l,
-					  g->s.v[gpu_families[f].metric] * gpu_families[f].scale);
+					  g->s.v[gpu_families[f].metric] / gpu_families[f].divisor);
 		}
 	}
 }

@@ -8,40 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devnames.h"
 #include "sysfs.h"
 
 static const struct {
 	const char *dir, *file; /* under ports/<n>/ */
-	const char *key;
 	uint64_t scale;
 } counters[IB_COUNTER_COUNT] = {
-	[IB_RCV_BYTES] = {"counters", "port_rcv_data", "port_rcv_bytes", 4},
-	[IB_XMIT_BYTES] = {"counters", "port_xmit_data", "port_xmit_bytes", 4},
-	[IB_RCV_PACKETS] = {"counters", "port_rcv_packets", "port_rcv_packets", 1},
-	[IB_XMIT_PACKETS] = {"counters", "port_xmit_packets", "port_xmit_packets", 1},
-	[IB_RCV_ERRORS] = {"counters", "port_rcv_errors", "port_rcv_errors", 1},
-	[IB_SYMBOL_ERRORS] = {"counters", "symbol_error", "symbol_errors", 1},
-	[IB_LINK_DOWNED] = {"counters", "link_downed", "link_downed", 1},
-	[IB_LINK_ERROR_RECOVERY] = {"counters", "link_error_recovery", "link_error_recovery", 1},
-	[IB_EXCESSIVE_BUFFER_OVERRUN] = {"counters", "excessive_buffer_overrun_errors",
-					 "excessive_buffer_overrun_errors", 1},
-	[IB_LOCAL_LINK_INTEGRITY_ERRORS] = {"counters", "local_link_integrity_errors",
-					    "local_link_integrity_errors", 1},
-	[IB_RCV_REMOTE_PHYSICAL_ERRORS] = {"counters", "port_rcv_remote_physical_errors",
-					   "port_rcv_remote_physical_errors", 1},
-	[IB_XMIT_DISCARDS] = {"counters", "port_xmit_discards", "port_xmit_discards", 1},
-	[IB_XMIT_WAIT] = {"counters", "port_xmit_wait", "port_xmit_wait", 1},
-	[IB_VL15_DROPPED] = {"counters", "VL15_dropped", "vl15_dropped", 1},
-	[IB_OUT_OF_BUFFER] = {"hw_counters", "out_of_buffer", "out_of_buffer", 1},
-	[IB_OUT_OF_SEQUENCE] = {"hw_counters", "out_of_sequence", "out_of_sequence", 1},
-	[IB_LOCAL_ACK_TIMEOUT_ERR] = {"hw_counters", "local_ack_timeout_err",
-				      "local_ack_timeout_err", 1},
-	[IB_RNR_NAK_RETRY_ERR] = {"hw_counters", "rnr_nak_retry_err", "rnr_nak_retry_err", 1},
+	[IB_RCV_BYTES] = {"counters", "port_rcv_data", 4},
+	[IB_XMIT_BYTES] = {"counters", "port_xmit_data", 4},
+	[IB_RCV_PACKETS] = {"counters", "port_rcv_packets", 1},
+	[IB_XMIT_PACKETS] = {"counters", "port_xmit_packets", 1},
+	[IB_RCV_ERRORS] = {"counters", "port_rcv_errors", 1},
+	[IB_SYMBOL_ERRORS] = {"counters", "symbol_error", 1},
+	[IB_LINK_DOWNED] = {"counters", "link_downed", 1},
+	[IB_LINK_ERROR_RECOVERY] = {"counters", "link_error_recovery", 1},
+	[IB_EXCESSIVE_BUFFER_OVERRUN] = {"counters", "excessive_buffer_overrun_errors", 1},
+	[IB_LOCAL_LINK_INTEGRITY_ERRORS] = {"counters", "local_link_integrity_errors", 1},
+	[IB_RCV_REMOTE_PHYSICAL_ERRORS] = {"counters", "port_rcv_remote_physical_errors", 1},
+	[IB_XMIT_DISCARDS] = {"counters", "port_xmit_discards", 1},
+	[IB_XMIT_WAIT] = {"counters", "port_xmit_wait", 1},
+	[IB_VL15_DROPPED] = {"counters", "VL15_dropped", 1},
+	[IB_OUT_OF_BUFFER] = {"hw_counters", "out_of_buffer", 1},
+	[IB_OUT_OF_SEQUENCE] = {"hw_counters", "out_of_sequence", 1},
+	[IB_LOCAL_ACK_TIMEOUT_ERR] = {"hw_counters", "local_ack_timeout_err", 1},
+	[IB_RNR_NAK_RETRY_ERR] = {"hw_counters", "rnr_nak_retry_err", 1},
 };
+
+_Static_assert(IB_COUNTER_COUNT == DEVNAMES_IB_COUNTERS,
+	       "ib_counter ids are the wire ids of common/devnames");
 
 const char *ib_counter_key(int c)
 {
-	return c >= 0 && c < IB_COUNTER_COUNT ? counters[c].key : NULL;
+	return c >= 0 ? devnames_ib_counter((unsigned)c) : NULL;
 }
 
 /* "4: ACTIVE" -> 4 and "ACTIVE". */

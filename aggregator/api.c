@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "devices.h"
 #include "envelope.h"
 #include "log.h"
 #include "migrate.h"
@@ -106,6 +107,93 @@ static void handle_node(const struct http_req *req, struct http_resp *resp, void
 	db_release(a->pool, c);
 }
 
+/* The node filter of a device query: NULL, or a valid name (else 400). */
+static int node_filter(const struct http_req *req, struct http_resp *resp, const char **node)
+{
+	*node = http_query(req, "node");
+	if (*node && !envelope_valid_node_name(*node)) {
+		http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", *node);
+		return -1;
+	}
+	return 0;
+}
+
+static void list_devices(struct api *a, const char *kind, const char *node, long long offset,
+			 long long limit, struct http_resp *resp)
+{
+	PGconn *c = acquire(a, resp);
+	if (!c)
+		return;
+	json_t *out;
+	char err[256];
+	if (devices_list(c, a->cache, kind, node, offset, limit, &out, err, sizeof err))
+		db_failed(resp, err);
+	else
+		http_json(resp, 200, out);
+	db_release(a->pool, c);
+}
+
+static void handle_devices(const struct http_req *req, struct http_resp *resp, void *arg,
+			   const char *kind)
+{
+	const char *node;
+	long long offset, limit;
+	if (node_filter(req, resp, &node) ||
+	    http_paging(req, resp, DEFAULT_LIMIT, MAX_LIMIT, &offset, &limit))
+		return;
+	if (http_query(req, "workload")) {
+		http_error(resp, 400, "bad_parameter",
+			   "filtering by workload needs the pod mapping, which this aggregator "
+			   "does not have yet");
+		return;
+	}
+	list_devices(arg, kind, node, offset, limit, resp);
+}
+
+static void handle_gpus(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	handle_devices(req, resp, arg, "gpu");
+}
+
+static void handle_ib(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	handle_devices(req, resp, arg, "ib");
+}
+
+/* Both kinds for one node: {"gpus": [...], "hcas": [...]}. */
+static void handle_node_devices(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	struct api *a = arg;
+	const char *name = http_param(req, "name");
+	if (!envelope_valid_node_name(name)) {
+		http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", name);
+		return;
+	}
+	PGconn *c = acquire(a, resp);
+	if (!c)
+		return;
+	json_t *gpus = NULL, *hcas = NULL, *node = NULL;
+	char err[256];
+	int rc = nodes_get(c, a->offline_after_ns, name, &node, err, sizeof err);
+	if (!rc && node)
+		rc = devices_list(c, a->cache, "gpu", name, 0, MAX_LIMIT, &gpus, err, sizeof err);
+	if (!rc && node)
+		rc = devices_list(c, a->cache, "ib", name, 0, MAX_LIMIT, &hcas, err, sizeof err);
+	if (rc)
+		db_failed(resp, err);
+	else if (!node)
+		http_error(resp, 404, "not_found", "no node named \"%s\"", name);
+	else
+		http_json(resp, 200,
+			  json_pack("{s:s,s:O,s:O}", "node", name, "gpus",
+				    json_object_get(gpus, "items"), "hcas",
+				    json_object_get(hcas, "items")));
+	json_decref(node);
+	json_decref(gpus);
+	json_decref(hcas);
+	db_release(a->pool, c);
+}
+
 const struct http_route api_routes[] = {
 	{"GET", "/healthz", handle_healthz, false},
 	{"GET", "/readyz", handle_readyz, false},
@@ -113,5 +201,8 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/version", handle_version, false},
 	{"GET", "/api/v1/nodes", handle_nodes, false},
 	{"GET", "/api/v1/nodes/{name}", handle_node, false},
+	{"GET", "/api/v1/nodes/{name}/devices", handle_node_devices, false},
+	{"GET", "/api/v1/gpus", handle_gpus, false},
+	{"GET", "/api/v1/ib", handle_ib, false},
 	{NULL, NULL, NULL, false},
 };

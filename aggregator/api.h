@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "devcache.h"
 #include "httpd.h"
 #include "prom.h"
 
@@ -15,6 +16,7 @@ struct api {
 	struct db_pool *pool;
 	struct prom_registry *reg;
 	int64_t offline_after_ns;
+	struct devcache *cache;
 };
 
 extern const struct http_route api_routes[];

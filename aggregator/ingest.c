@@ -13,6 +13,8 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "devcache.h"
+#include "devices.h"
 #include "nodes.h"
 #include "pgarray.h"
 
@@ -22,17 +24,31 @@
 
 typedef void (*store_fn)(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
-/* Where each payload type is stored: a function that builds the statement
- * for a batch of them. A payload without an entry is kept in the ledger
- * only. */
+/* Where each payload type goes: a statement built for a batch of them
+ * (inside the transaction), or an in-memory update once it committed. A
+ * payload without an entry is kept in the ledger only. */
 static const struct {
 	int payload_case;
 	store_fn store;
+	bool to_cache;
 } stores[] = {
-	{LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO, nodes_stmt_info},
-	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_stmt_heartbeats},
+	{LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO, nodes_stmt_info, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_stmt_heartbeats, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY, devices_stmt_inventory, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, NULL, true},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
+
+/* The new envelopes of one payload type among items; returns how many. */
+static int select_new(struct ingest_item **items, int n, int payload_case, Envelope **envs)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (items[i]->status == STATUS(STORED) &&
+		    (int)items[i]->env->payload_case == payload_case)
+			envs[k++] = items[i]->env;
+	return k;
+}
 
 struct writer {
 	struct ingest *in;
@@ -165,11 +181,7 @@ static int write_payloads(PGconn *c, struct ingest_item **items, int n, char *er
 	PGresult *res[NSTORES + 1];
 	int nst = 0;
 	for (size_t s = 0; s < NSTORES; s++) {
-		int k = 0;
-		for (int i = 0; i < n; i++)
-			if (items[i]->status == STATUS(STORED) &&
-			    (int)items[i]->env->payload_case == stores[s].payload_case)
-				envs[k++] = items[i]->env;
+		int k = stores[s].store ? select_new(items, n, stores[s].payload_case, envs) : 0;
 		if (!k)
 			continue;
 		stores[s].store(envs, k, &built[nst]);
@@ -201,6 +213,20 @@ static int try_batch(struct writer *w, struct ingest_item **items, int n, char *
 		prom_observe(prom_get(w->in->f_commit),
 			     (double)(clock_mono_ns() - t0) / (double)NS_PER_SEC);
 	return rc;
+}
+
+/* After COMMIT: payloads that live in memory. */
+static void update_cache(struct ingest *in, struct ingest_item **items, int n)
+{
+	if (!in->cfg.cache)
+		return;
+	Envelope **envs = xmalloc(sizeof *envs * (size_t)n);
+	for (size_t s = 0; s < NSTORES; s++) {
+		int k = stores[s].to_cache ? select_new(items, n, stores[s].payload_case, envs) : 0;
+		if (k)
+			devcache_update(in->cfg.cache, envs, k);
+	}
+	free(envs);
 }
 
 /* Answers ---------------------------------------------------------------------- */
@@ -295,6 +321,7 @@ static void process(struct writer *w, struct ingest_item **items, int n)
 			break;
 	}
 	if (!rc) {
+		update_cache(in, items, n);
 		for (int i = 0; i < n; i++)
 			answer(in, items[i], items[i]->status, NULL);
 		return;

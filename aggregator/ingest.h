@@ -25,10 +25,13 @@ struct ingest_item {
 	char reason[200];
 };
 
+struct devcache;
+
 struct ingest_config {
 	const char *db_url;
 	int writers;
 	int max_batch;
+	struct devcache *cache; /* latest device samples, updated after COMMIT */
 };
 
 struct ingest;

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "devcache.h"
 #include "httpd.h"
 #include "ingest.h"
 #include "log.h"
@@ -75,6 +76,7 @@ struct aggregator {
 	struct ingest *ingest;
 	struct receiver *receiver;
 	struct retention *retention;
+	struct devcache *cache;
 };
 
 /* Applies migrations, retrying while the database is unreachable, until
@@ -105,6 +107,11 @@ static int migrate_until_ready(const sigset_t *sigs)
 	}
 }
 
+static double cache_entries(void *arg)
+{
+	return (double)devcache_size(arg);
+}
+
 static int start_http(struct aggregator *g, char *err, size_t errlen)
 {
 	g->reg = prom_registry_new();
@@ -116,7 +123,11 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 	int rc = db_pool_new(C.db_url, (int)C.pool_size, &g->pool, err, errlen);
 	if (rc)
 		return rc;
-	g->api = (struct api){g->pool, g->reg, C.offline_after};
+	g->cache = devcache_new();
+	prom_fn(g->reg, PROM_GAUGE, "lens_aggregator_device_cache_entries",
+		"Devices (GPUs, HCA ports) whose latest sample is held in memory.", cache_entries,
+		g->cache);
+	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache};
 	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
 				  .max_body = 8 << 20, .max_header_bytes = 16384,
 				  .token = C.token, .metric_prefix = "lens_aggregator"};
@@ -125,7 +136,7 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 
 static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 {
-	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch};
+	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache};
 	int rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
 	if (rc)
 		return rc;
@@ -146,6 +157,7 @@ static void stop(struct aggregator *g)
 	retention_stop(g->retention);
 	httpd_stop(g->http);
 	db_pool_free(g->pool);
+	devcache_free(g->cache);
 	prom_registry_free(g->reg);
 }
 

@@ -3,6 +3,8 @@
 #ifndef LENS_CMD_H
 #define LENS_CMD_H
 
+#include <stdint.h>
+
 #include "client.h"
 
 enum output { OUTPUT_TABLE, OUTPUT_WIDE, OUTPUT_JSON };
@@ -12,11 +14,16 @@ struct cmd_ctx {
 	enum output output;
 	int argc;    /* the command's operands */
 	char **argv;
+	const char *node;   /* --node filter, or NULL */
+	int64_t interval_ns; /* top: refresh period */
+	long iterations;     /* top: stop after this many refreshes (0: never) */
 };
 
 /* Each returns the process exit code. */
 int cmd_nodes(struct cmd_ctx *ctx);
 int cmd_version(struct cmd_ctx *ctx);
+int cmd_gpus(struct cmd_ctx *ctx);
+int cmd_top(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

@@ -8,8 +8,9 @@
 #include "cmd.h"
 #include "config.h"
 
-static char *server, *token, *output;
-static int64_t timeout;
+static char *server, *token, *output, *node;
+static int64_t timeout, interval;
+static long long iterations;
 
 static const struct cfg_opt options[] = {
 	{"server", "LENS_SERVER", CFG_STR, &server, "http://127.0.0.1:9480",
@@ -17,6 +18,9 @@ static const struct cfg_opt options[] = {
 	{"token", "LENS_TOKEN", CFG_STR, &token, NULL, "bearer token for the API"},
 	{"output", "LENS_OUTPUT", CFG_STR, &output, "table", "table, wide or json", 'o'},
 	{"timeout", "LENS_TIMEOUT", CFG_DURATION, &timeout, "10s", "request timeout"},
+	{"node", NULL, CFG_STR, &node, NULL, "gpus, top: only this node"},
+	{"interval", NULL, CFG_DURATION, &interval, "2s", "top: refresh period"},
+	{"iterations", NULL, CFG_INT, &iterations, "0", "top: stop after N refreshes (0: never)"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -24,6 +28,8 @@ static const char usage[] =
 	"usage: lensctl [flags] COMMAND [args] [flags]\n\n"
 	"Commands:\n"
 	"  nodes [NAME]   list nodes (NAME, STATUS, AGE, LAST-SEEN, KERNEL, AGENT)\n"
+	"  gpus           list GPUs with their latest sample (--node NODE)\n"
+	"  top            GPU utilization, VRAM, power and temperature, refreshing\n"
 	"  version        client and server versions";
 
 static const struct {
@@ -33,6 +39,9 @@ static const struct {
 	{"nodes", cmd_nodes},
 	{"node", cmd_nodes},
 	{"version", cmd_version},
+	{"gpus", cmd_gpus},
+	{"gpu", cmd_gpus},
+	{"top", cmd_top},
 };
 
 void cmd_print_json(json_t *v)
@@ -94,6 +103,9 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	else if (strcmp(output, "table"))
 		return cmd_fail("--output must be table, wide or json") + 1;
 	ctx->client = (struct client){server, token, (long)(timeout / 1000000)};
+	ctx->node = node;
+	ctx->interval_ns = interval > 0 ? interval : 2000000000LL;
+	ctx->iterations = (long)iterations;
 	return -1;
 }
 

@@ -9,7 +9,7 @@ PKGS=(
   libnng-dev libmbedtls-dev
   libpq-dev postgresql postgresql-contrib
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-  libcmocka-dev librocm-smi-dev libdrm-dev
+  libcmocka-dev librocm-smi-dev libdrm-dev prometheus
   curl jq openssl procps iproute2 util-linux
 )
 

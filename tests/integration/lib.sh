@@ -119,3 +119,29 @@ check_exactly_once() {
   row=$(sql "SELECT count(*) FROM envelopes WHERE node = '$node' AND payload = 'heartbeat'")
   check_eq "the delivery ledger holds each heartbeat once" "$want" "$row"
 }
+
+# start_fake_agent "FIXTURE ARGS" [agent flags]: lens-agent inside the
+# fake-device fixture (tests/fixtures/fakegpu). The agent's pid lands in
+# AGENT_PID and the live tree's root in FAKE_ROOT (for --update).
+FAKE_ROOT=
+start_fake_agent() {
+  local fixture_args=$1; shift
+  : "${AGENT_HTTP:=127.0.0.1:$(free_port)}"
+  rm -f "$T/fake-agent.pid" "$T/fake-root"
+  local cmd
+  cmd="echo \$FAKEGPU_ROOT >'$T/fake-root'; '$B/bin/lens-agent' --aggregator '$AGG_NNG' \
+    --spool-dir '$SPOOL' --listen '$AGENT_HTTP' --reconnect-max 500ms --request-timeout 2s $* \
+    2>>'$T/agent.log' & echo \$! >'$T/fake-agent.pid'; wait"
+  # shellcheck disable=SC2086
+  "$ROOT/tests/fixtures/fakegpu/fakegpu.sh" $fixture_args -- sh -c "$cmd" >>"$T/fixture.log" 2>&1 &
+  PIDS+=($!)
+  wait_for 30 test -s "$T/fake-agent.pid" || { echo "# fixture did not start"; return 1; }
+  AGENT_PID=$(cat "$T/fake-agent.pid")
+  FAKE_ROOT=$(cat "$T/fake-root")
+  PIDS+=("$AGENT_PID")
+  wait_for 15 curl -sf "http://$AGENT_HTTP/healthz"
+}
+# fake_update KEY=VALUE...: changes values in the running fixture.
+fake_update() { "$ROOT/tests/fixtures/fakegpu/fakegpu.sh" --root "$FAKE_ROOT" --update "$@" >>"$T/fixture.log" 2>&1; }
+# stop_fake_agent: SIGTERM to the agent; the fixture exits with it.
+stop_fake_agent() { kill -TERM "$AGENT_PID" 2>/dev/null; wait_for 15 sh -c "! kill -0 $AGENT_PID"; }
