@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "buf.h"
-#include "files.h"
 #include "gpu.h"
 #include "sysfs.h"
 
@@ -23,6 +23,7 @@ struct card {
 	int number;
 	char dev[PATH_MAX];   /* .../class/drm/cardN/device */
 	char hwmon[PATH_MAX]; /* "" without an amdgpu hwmon */
+	int devfd, hwmonfd;   /* O_PATH handles of both, for cheap reads */
 	int temp_index[3];    /* tempK_input for edge, junction, mem; 0 = none */
 	struct gpu_info info;
 };
@@ -147,7 +148,20 @@ static bool describe(struct gpu_backend *b, struct card *c)
 	sysfs_read_u64(path, &g->vram_total_bytes);
 	g->render_minor = find_render_minor(c);
 	find_hwmon(c);
+	c->devfd = sysfs_open_dir(c->dev);
+	c->hwmonfd = c->hwmon[0] ? sysfs_open_dir(c->hwmon) : -1;
 	return true;
+}
+
+static void close_cards(struct gpu_backend *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->cards[i].devfd >= 0)
+			close(b->cards[i].devfd);
+		if (b->cards[i].hwmonfd >= 0)
+			close(b->cards[i].hwmonfd);
+	}
+	b->n = 0;
 }
 
 static int card_cmp(const void *a, const void *b)
@@ -158,8 +172,8 @@ static int card_cmp(const void *a, const void *b)
 static int list_sysfs(struct gpu_backend *b, struct gpu_info *out, int max)
 {
 	char path[PATH_MAX];
+	close_cards(b);
 	DIR *d = opendir(sysfs_path(path, sizeof path, b->root, "/sys/class/drm"));
-	b->n = 0;
 	if (!d)
 		return 0;
 	struct dirent *de;
@@ -170,6 +184,7 @@ static int list_sysfs(struct gpu_backend *b, struct gpu_info *out, int max)
 			continue; /* connectors such as card0-DP-1 */
 		struct card *c = &b->cards[b->n];
 		memset(c, 0, sizeof *c);
+		c->devfd = c->hwmonfd = -1;
 		c->number = number;
 		snprintf(c->dev, sizeof c->dev, "%s/%s/device", path, de->d_name);
 		b->n++;
@@ -179,7 +194,7 @@ static int list_sysfs(struct gpu_backend *b, struct gpu_info *out, int max)
 	int kept = 0;
 	for (int i = 0; i < b->n; i++) {
 		if (!describe(b, &b->cards[i]))
-			continue;
+			continue; /* describe opened nothing */
 		b->cards[i].info.index = kept;
 		b->cards[kept++] = b->cards[i];
 	}
@@ -197,25 +212,21 @@ static struct card *find_card(struct gpu_backend *b, const char *bdf)
 	return NULL;
 }
 
-/* Reads dir/name as an unsigned number into metric m, times scale. */
-static void read_metric(struct gpu_sample *s, int m, const char *dir, const char *name,
-			double scale)
+/* Reads dirfd/name as an unsigned number into metric m, times scale. */
+static void read_metric(struct gpu_sample *s, int m, int dirfd, const char *name, double scale)
 {
-	char path[PATH_MAX + 64];
 	uint64_t v;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (sysfs_read_u64(path, &v) == 0)
+	if (sysfs_read_u64_at(dirfd, name, &v) == 0)
 		gpu_sample_set(s, m, (double)v * scale);
 }
 
 /* The current level of a pp_dpm_* table ("2: 1700Mhz *"), in Hz. */
 static void read_clock(struct gpu_sample *s, int m, const struct card *c, const char *name)
 {
-	char path[PATH_MAX + 64], *text;
-	snprintf(path, sizeof path, "%s/%s", c->dev, name);
-	if (files_read(path, 1 << 16, &text, NULL))
+	char text[2048], *save = NULL;
+	if (sysfs_read_text_at(c->devfd, name, text, sizeof text))
 		return;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned level;
 		double mhz;
 		if (strchr(line, '*') && sscanf(line, "%u: %lf", &level, &mhz) == 2) {
@@ -223,15 +234,13 @@ static void read_clock(struct gpu_sample *s, int m, const struct card *c, const 
 			break;
 		}
 	}
-	free(text);
 }
 
 static void read_pcie_bw(struct gpu_sample *s, const struct card *c)
 {
-	char path[PATH_MAX + 64], line[128];
+	char line[128];
 	unsigned long long sent, recv, mps;
-	snprintf(path, sizeof path, "%s/pcie_bw", c->dev);
-	if (sysfs_read_str(path, line, sizeof line) == 0 &&
+	if (sysfs_read_str_at(c->devfd, "pcie_bw", line, sizeof line) == 0 &&
 	    sscanf(line, "%llu %llu %llu", &sent, &recv, &mps) == 3) {
 		gpu_sample_set(s, GPU_PCIE_SENT, (double)sent);
 		gpu_sample_set(s, GPU_PCIE_RECEIVED, (double)recv);
@@ -243,13 +252,13 @@ static void read_ecc(struct gpu_sample *s, const struct card *c)
 {
 	static const char *const files[GPU_ECC_BLOCKS] = {
 		"umc", "sdma", "gfx", "mmhub", "pcie_bif", "hdp", "xgmi_wafl"};
-	char path[PATH_MAX + 64];
+	char name[64];
 	for (int blk = 0; blk < GPU_ECC_BLOCKS; blk++) {
 		uint64_t ce, ue;
-		snprintf(path, sizeof path, "%s/ras/%s_err_count", c->dev, files[blk]);
-		if (sysfs_read_field(path, "ce", &ce) == 0)
+		snprintf(name, sizeof name, "ras/%s_err_count", files[blk]);
+		if (sysfs_read_field_at(c->devfd, name, "ce", &ce) == 0)
 			gpu_sample_set(s, GPU_ECC_CE(blk), (double)ce);
-		if (sysfs_read_field(path, "ue", &ue) == 0)
+		if (sysfs_read_field_at(c->devfd, name, "ue", &ue) == 0)
 			gpu_sample_set(s, GPU_ECC_UE(blk), (double)ue);
 	}
 }
@@ -262,24 +271,26 @@ static void read_hwmon(struct gpu_sample *s, const struct card *c)
 		if (!c->temp_index[t])
 			continue;
 		snprintf(name, sizeof name, "temp%d_input", c->temp_index[t]);
-		read_metric(s, metric[t], c->hwmon, name, 1e-3);
+		read_metric(s, metric[t], c->hwmonfd, name, 1e-3);
 	}
-	read_metric(s, GPU_POWER_W, c->hwmon, "power1_average", 1e-6);
+	read_metric(s, GPU_POWER_W, c->hwmonfd, "power1_average", 1e-6);
 	if (!gpu_sample_has(s, GPU_POWER_W))
-		read_metric(s, GPU_POWER_W, c->hwmon, "power1_input", 1e-6);
+		read_metric(s, GPU_POWER_W, c->hwmonfd, "power1_input", 1e-6);
 }
 
 static int sample_sysfs(struct gpu_backend *b, const struct gpu_info *g, struct gpu_sample *s)
 {
 	struct card *c = find_card(b, g->bdf);
 	memset(s, 0, sizeof *s);
-	if (!c || !sysfs_exists(c->dev))
+	char vendor[16];
+	/* A removed device's directory handle stays open but reads fail. */
+	if (!c || sysfs_read_str_at(c->devfd, "vendor", vendor, sizeof vendor))
 		return -ENODEV;
-	read_metric(s, GPU_BUSY_PERCENT, c->dev, "gpu_busy_percent", 1);
-	read_metric(s, GPU_MEM_BUSY_PERCENT, c->dev, "mem_busy_percent", 1);
-	read_metric(s, GPU_VRAM_USED_BYTES, c->dev, "mem_info_vram_used", 1);
-	read_metric(s, GPU_VRAM_TOTAL_BYTES, c->dev, "mem_info_vram_total", 1);
-	read_metric(s, GPU_PCIE_REPLAY_TOTAL, c->dev, "pcie_replay_count", 1);
+	read_metric(s, GPU_BUSY_PERCENT, c->devfd, "gpu_busy_percent", 1);
+	read_metric(s, GPU_MEM_BUSY_PERCENT, c->devfd, "mem_busy_percent", 1);
+	read_metric(s, GPU_VRAM_USED_BYTES, c->devfd, "mem_info_vram_used", 1);
+	read_metric(s, GPU_VRAM_TOTAL_BYTES, c->devfd, "mem_info_vram_total", 1);
+	read_metric(s, GPU_PCIE_REPLAY_TOTAL, c->devfd, "pcie_replay_count", 1);
 	read_clock(s, GPU_SCLK_HZ, c, "pp_dpm_sclk");
 	read_clock(s, GPU_MCLK_HZ, c, "pp_dpm_mclk");
 	read_pcie_bw(s, c);
@@ -295,6 +306,7 @@ static int sample_sysfs(struct gpu_backend *b, const struct gpu_info *g, struct 
 
 static void close_sysfs(struct gpu_backend *b)
 {
+	close_cards(b);
 	free(b);
 }
 

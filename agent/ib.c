@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devnames.h"
 #include "sysfs.h"
@@ -44,12 +45,12 @@ const char *ib_counter_key(int c)
 }
 
 /* "4: ACTIVE" -> 4 and "ACTIVE". */
-static void read_state(const char *path, int *code, char *name, size_t len)
+static void read_state(int dirfd, const char *file, int *code, char *name, size_t len)
 {
 	char buf[64];
 	*code = 0;
 	name[0] = '\0';
-	if (sysfs_read_str(path, buf, sizeof buf))
+	if (sysfs_read_str_at(dirfd, file, buf, sizeof buf))
 		return;
 	char *colon = strchr(buf, ':');
 	*code = atoi(buf);
@@ -59,26 +60,36 @@ static void read_state(const char *path, int *code, char *name, size_t len)
 static void read_port(const char *hca_dir, struct ib_port *p)
 {
 	char path[PATH_MAX + 128], buf[64];
-	snprintf(path, sizeof path, "%s/ports/%d/state", hca_dir, p->number);
-	read_state(path, &p->state, p->state_name, sizeof p->state_name);
-	snprintf(path, sizeof path, "%s/ports/%d/phys_state", hca_dir, p->number);
-	read_state(path, &p->phys_state, p->phys_state_name, sizeof p->phys_state_name);
-	snprintf(path, sizeof path, "%s/ports/%d/rate", hca_dir, p->number);
-	if (sysfs_read_str(path, buf, sizeof buf) == 0)
+	snprintf(path, sizeof path, "%s/ports/%d", hca_dir, p->number);
+	int portfd = sysfs_open_dir(path);
+	read_state(portfd, "state", &p->state, p->state_name, sizeof p->state_name);
+	read_state(portfd, "phys_state", &p->phys_state, p->phys_state_name,
+		   sizeof p->phys_state_name);
+	if (sysfs_read_str_at(portfd, "rate", buf, sizeof buf) == 0)
 		p->rate_gbps = strtod(buf, NULL); /* "400 Gb/sec (4X NDR)" */
-	snprintf(path, sizeof path, "%s/ports/%d/link_layer", hca_dir, p->number);
-	sysfs_read_str(path, p->link_layer, sizeof p->link_layer);
-	snprintf(path, sizeof path, "%s/ports/%d/gid_attrs/ndevs/0", hca_dir, p->number);
-	sysfs_read_str(path, p->netdev, sizeof p->netdev);
+	sysfs_read_str_at(portfd, "link_layer", p->link_layer, sizeof p->link_layer);
+	sysfs_read_str_at(portfd, "gid_attrs/ndevs/0", p->netdev, sizeof p->netdev);
+	/* One directory handle per counter directory: a lookup each, not one
+	 * per counter. */
+	int dirs[2] = {-1, -1};
 	for (int c = 0; c < IB_COUNTER_COUNT; c++) {
+		int k = strcmp(counters[c].dir, "counters") != 0;
+		if (dirs[k] == -1) {
+			snprintf(path, sizeof path, "%s/ports/%d/%s", hca_dir, p->number,
+				 counters[c].dir);
+			dirs[k] = sysfs_open_dir(path);
+		}
 		uint64_t v;
-		snprintf(path, sizeof path, "%s/ports/%d/%s/%s", hca_dir, p->number,
-			 counters[c].dir, counters[c].file);
-		if (sysfs_read_u64(path, &v) == 0) {
+		if (sysfs_read_u64_at(dirs[k], counters[c].file, &v) == 0) {
 			p->counters[c] = v * counters[c].scale;
 			p->present |= 1ULL << c;
 		}
 	}
+	for (int k = 0; k < 2; k++)
+		if (dirs[k] >= 0)
+			close(dirs[k]);
+	if (portfd >= 0)
+		close(portfd);
 }
 
 static int port_cmp(const void *a, const void *b)

@@ -23,4 +23,14 @@ int sysfs_link_name(const char *path, char *out, size_t len);
 /* Whether the path exists. */
 int sysfs_exists(const char *path);
 
+/* The same readers relative to an open directory (sysfs_open_dir): one
+ * path lookup per directory instead of one per file, which is most of the
+ * cost of reading sysfs. dirfd < 0 reads nothing (-EBADF). */
+int sysfs_open_dir(const char *path);
+/* The whole (small, < len) file, trailing blanks cut. */
+int sysfs_read_text_at(int dirfd, const char *name, char *out, size_t len);
+int sysfs_read_str_at(int dirfd, const char *name, char *out, size_t len);
+int sysfs_read_u64_at(int dirfd, const char *name, uint64_t *v);
+int sysfs_read_field_at(int dirfd, const char *name, const char *key, uint64_t *v);
+
 #endif
