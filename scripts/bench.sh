@@ -73,3 +73,11 @@ awk -v r1="$(rate "$r1")" -v r64="$(rate "$r64")" -v c1="$(cpu "$r1")" -v c64="$
   printf "rows committed per second at 64 agents (ledger + heartbeat): %.0f\n", r64 * 2
 }'
 idle_agent
+
+echo
+if [ "$(id -u)" -eq 0 ]; then
+  echo "Device collection (fake devices: tests/fixtures/fakegpu; reads go through overlayfs, which costs more per file than sysfs on a real node)"
+  tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 8 -- bash scripts/bench-devices.sh "$B" 2>&1 | grep -v '^fakegpu:'
+else
+  echo "Device collection benchmark skipped: the fake-device fixture needs root"
+fi

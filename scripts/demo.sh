@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: runs Lens on this machine. Starts a private PostgreSQL under
-# .run/pg, lens-aggregator and one lens-agent (this machine as a node),
+# .run/pg, lens-aggregator and one lens-agent (this machine as a node; on a
+# machine without AMD GPUs, as root, a second agent plays a simulated GPU
+# node on fake devices),
 # waits until the node shows up, prints `lensctl nodes` and the URLs, and
 # keeps running until Ctrl-C, then stops everything it started.
 # DEMO_SECONDS=N stops it after N seconds instead (for unattended runs).
@@ -18,7 +20,9 @@ stop_all() {
   echo "Stopping the demo..."
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
   scripts/pg.sh stop "$RUN/pg"
   echo "Stopped. Logs are in .run/."
 }
@@ -42,26 +46,54 @@ echo "Starting lens-aggregator (agents: tcp://127.0.0.1:$NNG_PORT, API: $API)...
 PIDS+=($!)
 for _ in $(seq 300); do curl -sf "$API/readyz" >/dev/null && break; sleep 0.1; done
 
+AGENT_ARGS=(--aggregator "tcp://127.0.0.1:$NNG_PORT" --heartbeat-interval 5s)
 echo "Starting lens-agent for this machine (metrics: http://127.0.0.1:$AGENT_PORT/metrics)..."
-"$B/lens-agent" --aggregator "tcp://127.0.0.1:$NNG_PORT" --spool-dir "$RUN/spool" \
-  --listen "127.0.0.1:$AGENT_PORT" --heartbeat-interval 5s 2>>"$RUN/agent.log" &
+"$B/lens-agent" "${AGENT_ARGS[@]}" --spool-dir "$RUN/spool" --listen "127.0.0.1:$AGENT_PORT" \
+  2>>"$RUN/agent.log" &
 PIDS+=($!)
+SIM=
+if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ]; then
+  # No AMD GPU here: a second agent plays a SIMULATED GPU node, with 8
+  # fake MI210s and 4 fake HCAs seen through the real ROCm SMI library
+  # (tests/fixtures/fakegpu). GPU 5 runs hot to show a health condition.
+  SIM=$(hostname | tr 'A-Z' 'a-z')-simulated
+  SIM_PORT=$(pick_port $((AGENT_PORT + 1)))
+  echo "No AMD GPU on this machine: starting a SIMULATED GPU node \"$SIM\" (8 fake GPUs, 4 fake HCAs;"
+  echo "  metrics: http://127.0.0.1:$SIM_PORT/metrics)..."
+  rm -f "$RUN/sim-agent.pid"
+  tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 4 --set gpu3.busy_percent=99 --set gpu5.temp_junction=97000 \
+    -- sh -c "'$B/lens-agent' ${AGENT_ARGS[*]} --node-name '$SIM' --spool-dir '$RUN/sim-spool' \
+      --listen 127.0.0.1:$SIM_PORT 2>>'$RUN/sim-agent.log' & echo \$! >'$RUN/sim-agent.pid'; wait" \
+    >>"$RUN/fixture.log" 2>&1 &
+  for _ in $(seq 100); do [ -s "$RUN/sim-agent.pid" ] && break; sleep 0.1; done
+  PIDS=("$(cat "$RUN/sim-agent.pid")" "${PIDS[@]}")   # the agent first; the fixture exits with it
+fi
 
 export LENS_SERVER=$API
+ME=$(hostname | tr 'A-Z' 'a-z')
 for _ in $(seq 300); do
-  "$B/lensctl" nodes 2>/dev/null | grep -q ' Ready ' && break
+  "$B/lensctl" nodes 2>/dev/null | grep -qE "^$ME +Ready " && break
+  sleep 0.1
+done
+for _ in $(seq 100); do
+  [ "$("$B/lensctl" gpus -o json 2>/dev/null | jq 'length' 2>/dev/null || echo 0)" -gt 0 ] && break
+  [ -n "${SIM:-}" ] || break
   sleep 0.1
 done
 echo
 echo "$ lensctl nodes"
 "$B/lensctl" nodes
+echo
+echo "$ lensctl gpus"
+"$B/lensctl" gpus || true
 cat <<INFO
 
 Lens is running:
   REST API          $API/api/v1/nodes
   aggregator        $API/metrics   $API/healthz   $API/readyz
-  agent             http://127.0.0.1:$AGENT_PORT/metrics   http://127.0.0.1:$AGENT_PORT/healthz
-  lensctl           LENS_SERVER=$API build/bin/lensctl nodes [-o wide|json]
+  agent             http://127.0.0.1:$AGENT_PORT/metrics   http://127.0.0.1:$AGENT_PORT/healthz${SIM:+
+  simulated node    http://127.0.0.1:$SIM_PORT/metrics (fake devices, labelled $SIM)}
+  lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top [-o wide|json]
   logs              .run/aggregator.log  .run/agent.log
 
 Press Ctrl-C to stop.
