@@ -68,6 +68,12 @@ static void close_rsmi(struct gpu_backend *b)
 
 static int open_rsmi(const char *root, struct gpu_backend **out, char *err, size_t errlen)
 {
+	char kfd[PATH_MAX];
+	if (!sysfs_exists(sysfs_path(kfd, sizeof kfd, root, "/sys/class/kfd/kfd/topology/nodes"))) {
+		/* The library needs KFD and says so noisily on stdout: ask first. */
+		snprintf(err, errlen, "no KFD topology at %s (amdgpu not loaded?)", kfd);
+		return -ENOENT;
+	}
 	struct gpu_backend *b = xcalloc(1, sizeof *b);
 	snprintf(b->root, sizeof b->root, "%s", root ? root : "");
 	/* The debug build prints every path it opens on stdout when set. */

@@ -16,7 +16,7 @@ int cfg_parse_size(const char *s, int64_t *bytes)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v < 0 || v > 9e18)
+	if (end == s || errno || !isfinite(v) || v < 0)
 		return -EINVAL;
 	static const struct {
 		const char *suffix;
@@ -28,7 +28,10 @@ int cfg_parse_size(const char *s, int64_t *bytes)
 		     {"TiB", 1099511627776.0}};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcasecmp(end, units[i].suffix) == 0) {
-			*bytes = (int64_t)(v * units[i].mult);
+			double r = v * units[i].mult;
+			if (r > 9e18)
+				return -ERANGE;
+			*bytes = (int64_t)r;
 			return 0;
 		}
 	}

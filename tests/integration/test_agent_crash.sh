@@ -17,13 +17,14 @@ start_aggregator
 start_agent --node-name spool-node --heartbeat-interval 1h
 check "the spool drains after the restart" wait_for 30 sh -c "test \"\$(curl -s http://$AGENT_HTTP/metrics | awk '\$1==\"lens_agent_spool_records{stream=\\\"control\\\"}\" {print \$2}')\" = 0"
 
-# The first run used sequence numbers 1..K; K covers at least what the
-# agent reported before it was killed (+1 for NodeInfo), with no gap.
-row=$(sql "SELECT count(*), max(seq) FROM envelopes WHERE node = 'spool-node' AND seq < 65537")
+# The first run used control-stream sequence numbers 1..K; K covers at
+# least what the agent reported before it was killed (+1 for NodeInfo),
+# with no gap.
+row=$(sql "SELECT count(*), max(seq) FROM envelopes WHERE node = 'spool-node' AND stream = 1 AND seq < 65537")
 count=${row%|*}; maxseq=${row#*|}
 check_eq "the first run's envelopes are all stored, without a gap" "$maxseq" "$count"
 check "including everything counted before the crash" test "$count" -ge $((before + 1))
-check "the restarted agent continued with new sequence numbers" test "$(sql "SELECT count(*) FROM envelopes WHERE node = 'spool-node' AND seq >= 65537")" -ge 2
+check "the restarted agent continued with new sequence numbers" test "$(sql "SELECT count(*) FROM envelopes WHERE node = 'spool-node' AND stream = 1 AND seq >= 65537")" -ge 2
 check_eq "nothing stored twice" 0 "$(sql "SELECT count(*) - count(DISTINCT seq) FROM heartbeats WHERE node = 'spool-node'")"
 stop_pid "$AGENT_PID" lens-agent
 stop_pid "$AGG_PID" lens-aggregator

@@ -67,7 +67,8 @@ static void test_durations_and_ages(void **state)
 	assert_int_equal(clock_parse_duration("inf", &ns), -EINVAL);
 	assert_int_equal(clock_parse_duration("1e300d", &ns), -ERANGE);
 	assert_int_equal(cfg_parse_size("nan", &ns), -EINVAL);
-	assert_int_equal(cfg_parse_size("1e30TiB", &ns), -EINVAL);
+	assert_int_equal(cfg_parse_size("1e30TiB", &ns), -ERANGE);
+	assert_int_equal(cfg_parse_size("20171221T", &ns), -ERANGE); /* found by fuzz_text */
 	char b[32];
 	assert_string_equal(clock_format_age(45 * NS_PER_SEC, b, sizeof b), "45s");
 	assert_string_equal(clock_format_age(185 * NS_PER_SEC, b, sizeof b), "3m5s");
