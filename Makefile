@@ -49,7 +49,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
 
-.PHONY: all deps test demo bench clean testbins FORCE
+.PHONY: all deps test demo bench fuzz clean testbins FORCE
 all: $(BINS)
 
 deps:
@@ -114,6 +114,11 @@ testbins: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 test: deps
 	$(MAKE) SAN=1 testbins
 	@tests/run.sh build/san
+
+# Explores with the fuzzers for FUZZ_SECONDS each (default 60).
+fuzz: deps
+	$(MAKE) SAN=1 testbins
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
 
 demo: deps
 	$(MAKE) all

@@ -112,6 +112,9 @@ int clock_parse_rfc3339(const char *s, int64_t *unix_ns)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	int64_t t = (int64_t)timegm(&tm) - offset_s;
+	/* Nanoseconds in 64 bits cover the years 1678 to 2261. */
+	if (t <= INT64_MIN / NS_PER_SEC || t >= INT64_MAX / NS_PER_SEC)
+		return -ERANGE;
 	*unix_ns = t * NS_PER_SEC + frac;
 	return 0;
 }

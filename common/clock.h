@@ -15,7 +15,7 @@ int64_t clock_mono_ns(void);  /* CLOCK_MONOTONIC */
 /* UTC with `digits` fractional digits (0, 3, 6 or 9) and a Z. */
 char *clock_format_rfc3339(int64_t unix_ns, int digits, char *out, size_t len);
 /* Accepts any number of fractional digits and Z or +hh:mm offsets.
- * Returns 0 or -EINVAL. */
+ * Returns 0, -EINVAL, or -ERANGE outside the years 1678 to 2261. */
 int clock_parse_rfc3339(const char *s, int64_t *unix_ns);
 /* kubectl-style age of a duration: 45s, 5m, 3h12m, 4d, 2y. */
 char *clock_format_age(int64_t ns, char *out, size_t len);

@@ -46,6 +46,9 @@ static void test_rfc3339_variants(void **state)
 	assert_int_equal(clock_parse_rfc3339("2025-11-21T21:40:47", &t), -EINVAL);
 	assert_int_equal(clock_parse_rfc3339("2025-11-21T21:40:47.Z", &t), -EINVAL);
 	assert_int_equal(clock_parse_rfc3339("", &t), -EINVAL);
+	/* found by fuzz_text: year 0 overflowed the nanosecond conversion */
+	assert_int_equal(clock_parse_rfc3339("0000-01-01T00:00:00Z", &t), -ERANGE);
+	assert_int_equal(clock_parse_rfc3339("9999-12-31T23:59:59Z", &t), -ERANGE);
 }
 
 static void test_durations_and_ages(void **state)
