@@ -72,6 +72,7 @@ struct devices {
 	char *node;
 	const struct gpu_backend_ops *ops;
 	struct gpu_backend *backend;
+	struct ib_reader *ib;
 	struct emitter *em;
 	pthread_t thread;
 	pthread_mutex_t lock; /* guards pub */
@@ -166,8 +167,7 @@ static void sample_gpus(struct devices *d, struct snapshot *w, const struct snap
 static void sample_hcas(struct devices *d, struct snapshot *w, const struct snapshot *prev,
 			int64_t now)
 {
-	int n = ib_scan(d->cfg.sysfs_root, w->hcas, MAX_HCAS);
-	w->nhcas = n > 0 ? n : 0;
+	w->nhcas = ib_reader_scan(d->ib, w->hcas, MAX_HCAS);
 	w->nports = 0;
 	for (int h = 0; h < w->nhcas; h++) {
 		for (int k = 0; k < w->hcas[h].nports && w->nports < MAX_PORTS; k++) {
@@ -714,6 +714,7 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 		devices_stop(d);
 		return rc;
 	}
+	d->ib = ib_reader_open(cfg->sysfs_root);
 	init_metrics(d, reg);
 	devices_sample_now(d);
 	if (d->work.ngpus == 0 && d->work.nhcas == 0)
@@ -743,6 +744,7 @@ void devices_stop(struct devices *d)
 	}
 	if (d->ops && d->backend)
 		d->ops->close(d->backend);
+	ib_reader_close(d->ib);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	buf_free(&d->inventory_sig);

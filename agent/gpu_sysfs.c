@@ -23,7 +23,7 @@ struct card {
 	int number;
 	char dev[PATH_MAX];   /* .../class/drm/cardN/device */
 	char hwmon[PATH_MAX]; /* "" without an amdgpu hwmon */
-	int devfd, hwmonfd;   /* O_PATH handles of both, for cheap reads */
+	struct sysfs_dir devd, hwmond; /* both, with their files kept open */
 	int temp_index[3];    /* tempK_input for edge, junction, mem; 0 = none */
 	struct gpu_info info;
 };
@@ -148,18 +148,17 @@ static bool describe(struct gpu_backend *b, struct card *c)
 	sysfs_read_u64(path, &g->vram_total_bytes);
 	g->render_minor = find_render_minor(c);
 	find_hwmon(c);
-	c->devfd = sysfs_open_dir(c->dev);
-	c->hwmonfd = c->hwmon[0] ? sysfs_open_dir(c->hwmon) : -1;
+	sysfs_dir_open(&c->devd, c->dev);
+	if (c->hwmon[0])
+		sysfs_dir_open(&c->hwmond, c->hwmon);
 	return true;
 }
 
 static void close_cards(struct gpu_backend *b)
 {
 	for (int i = 0; i < b->n; i++) {
-		if (b->cards[i].devfd >= 0)
-			close(b->cards[i].devfd);
-		if (b->cards[i].hwmonfd >= 0)
-			close(b->cards[i].hwmonfd);
+		sysfs_dir_close(&b->cards[i].devd);
+		sysfs_dir_close(&b->cards[i].hwmond);
 	}
 	b->n = 0;
 }
@@ -184,7 +183,7 @@ static int list_sysfs(struct gpu_backend *b, struct gpu_info *out, int max)
 			continue; /* connectors such as card0-DP-1 */
 		struct card *c = &b->cards[b->n];
 		memset(c, 0, sizeof *c);
-		c->devfd = c->hwmonfd = -1;
+		c->devd.dirfd = c->hwmond.dirfd = -1;
 		c->number = number;
 		snprintf(c->dev, sizeof c->dev, "%s/%s/device", path, de->d_name);
 		b->n++;
@@ -212,19 +211,20 @@ static struct card *find_card(struct gpu_backend *b, const char *bdf)
 	return NULL;
 }
 
-/* Reads dirfd/name as an unsigned number into metric m, times scale. */
-static void read_metric(struct gpu_sample *s, int m, int dirfd, const char *name, double scale)
+/* Reads d/name as an unsigned number into metric m, times scale. */
+static void read_metric(struct gpu_sample *s, int m, struct sysfs_dir *d, const char *name,
+			double scale)
 {
 	uint64_t v;
-	if (sysfs_read_u64_at(dirfd, name, &v) == 0)
+	if (sysfs_read_u64_at(d, name, &v) == 0)
 		gpu_sample_set(s, m, (double)v * scale);
 }
 
 /* The current level of a pp_dpm_* table ("2: 1700Mhz *"), in Hz. */
-static void read_clock(struct gpu_sample *s, int m, const struct card *c, const char *name)
+static void read_clock(struct gpu_sample *s, int m, struct card *c, const char *name)
 {
 	char text[2048], *save = NULL;
-	if (sysfs_read_text_at(c->devfd, name, text, sizeof text))
+	if (sysfs_read_text_at(&c->devd, name, text, sizeof text))
 		return;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned level;
@@ -236,11 +236,11 @@ static void read_clock(struct gpu_sample *s, int m, const struct card *c, const 
 	}
 }
 
-static void read_pcie_bw(struct gpu_sample *s, const struct card *c)
+static void read_pcie_bw(struct gpu_sample *s, struct card *c)
 {
 	char line[128];
 	unsigned long long sent, recv, mps;
-	if (sysfs_read_str_at(c->devfd, "pcie_bw", line, sizeof line) == 0 &&
+	if (sysfs_read_str_at(&c->devd, "pcie_bw", line, sizeof line) == 0 &&
 	    sscanf(line, "%llu %llu %llu", &sent, &recv, &mps) == 3) {
 		gpu_sample_set(s, GPU_PCIE_SENT, (double)sent);
 		gpu_sample_set(s, GPU_PCIE_RECEIVED, (double)recv);
@@ -248,7 +248,7 @@ static void read_pcie_bw(struct gpu_sample *s, const struct card *c)
 	}
 }
 
-static void read_ecc(struct gpu_sample *s, const struct card *c)
+static void read_ecc(struct gpu_sample *s, struct card *c)
 {
 	static const char *const files[GPU_ECC_BLOCKS] = {
 		"umc", "sdma", "gfx", "mmhub", "pcie_bif", "hdp", "xgmi_wafl"};
@@ -256,14 +256,14 @@ static void read_ecc(struct gpu_sample *s, const struct card *c)
 	for (int blk = 0; blk < GPU_ECC_BLOCKS; blk++) {
 		uint64_t ce, ue;
 		snprintf(name, sizeof name, "ras/%s_err_count", files[blk]);
-		if (sysfs_read_field_at(c->devfd, name, "ce", &ce) == 0)
+		if (sysfs_read_field_at(&c->devd, name, "ce", &ce) == 0)
 			gpu_sample_set(s, GPU_ECC_CE(blk), (double)ce);
-		if (sysfs_read_field_at(c->devfd, name, "ue", &ue) == 0)
+		if (sysfs_read_field_at(&c->devd, name, "ue", &ue) == 0)
 			gpu_sample_set(s, GPU_ECC_UE(blk), (double)ue);
 	}
 }
 
-static void read_hwmon(struct gpu_sample *s, const struct card *c)
+static void read_hwmon(struct gpu_sample *s, struct card *c)
 {
 	char name[32];
 	static const int metric[3] = {GPU_TEMP_EDGE_C, GPU_TEMP_JUNCTION_C, GPU_TEMP_MEM_C};
@@ -271,11 +271,11 @@ static void read_hwmon(struct gpu_sample *s, const struct card *c)
 		if (!c->temp_index[t])
 			continue;
 		snprintf(name, sizeof name, "temp%d_input", c->temp_index[t]);
-		read_metric(s, metric[t], c->hwmonfd, name, 1e-3);
+		read_metric(s, metric[t], &c->hwmond, name, 1e-3);
 	}
-	read_metric(s, GPU_POWER_W, c->hwmonfd, "power1_average", 1e-6);
+	read_metric(s, GPU_POWER_W, &c->hwmond, "power1_average", 1e-6);
 	if (!gpu_sample_has(s, GPU_POWER_W))
-		read_metric(s, GPU_POWER_W, c->hwmonfd, "power1_input", 1e-6);
+		read_metric(s, GPU_POWER_W, &c->hwmond, "power1_input", 1e-6);
 }
 
 static int sample_sysfs(struct gpu_backend *b, const struct gpu_info *g, struct gpu_sample *s)
@@ -284,13 +284,13 @@ static int sample_sysfs(struct gpu_backend *b, const struct gpu_info *g, struct 
 	memset(s, 0, sizeof *s);
 	char vendor[16];
 	/* A removed device's directory handle stays open but reads fail. */
-	if (!c || sysfs_read_str_at(c->devfd, "vendor", vendor, sizeof vendor))
+	if (!c || sysfs_read_str_at(&c->devd, "vendor", vendor, sizeof vendor))
 		return -ENODEV;
-	read_metric(s, GPU_BUSY_PERCENT, c->devfd, "gpu_busy_percent", 1);
-	read_metric(s, GPU_MEM_BUSY_PERCENT, c->devfd, "mem_busy_percent", 1);
-	read_metric(s, GPU_VRAM_USED_BYTES, c->devfd, "mem_info_vram_used", 1);
-	read_metric(s, GPU_VRAM_TOTAL_BYTES, c->devfd, "mem_info_vram_total", 1);
-	read_metric(s, GPU_PCIE_REPLAY_TOTAL, c->devfd, "pcie_replay_count", 1);
+	read_metric(s, GPU_BUSY_PERCENT, &c->devd, "gpu_busy_percent", 1);
+	read_metric(s, GPU_MEM_BUSY_PERCENT, &c->devd, "mem_busy_percent", 1);
+	read_metric(s, GPU_VRAM_USED_BYTES, &c->devd, "mem_info_vram_used", 1);
+	read_metric(s, GPU_VRAM_TOTAL_BYTES, &c->devd, "mem_info_vram_total", 1);
+	read_metric(s, GPU_PCIE_REPLAY_TOTAL, &c->devd, "pcie_replay_count", 1);
 	read_clock(s, GPU_SCLK_HZ, c, "pp_dpm_sclk");
 	read_clock(s, GPU_MCLK_HZ, c, "pp_dpm_mclk");
 	read_pcie_bw(s, c);

@@ -56,8 +56,15 @@ struct ib_hca {
 	struct ib_port ports[IB_MAX_PORTS];
 };
 
-/* Reads every HCA under root; returns how many (<= max), or a negative
- * errno when the class directory cannot be read at all. */
+/* A reader keeps the HCAs' directories and counter files open between
+ * samples and notices HCAs appearing or going at every scan. */
+struct ib_reader;
+
+struct ib_reader *ib_reader_open(const char *root);
+/* Reads every HCA; returns how many (<= max). */
+int ib_reader_scan(struct ib_reader *r, struct ib_hca *out, int max);
+void ib_reader_close(struct ib_reader *r);
+/* One-shot: open, scan, close. */
 int ib_scan(const char *root, struct ib_hca *out, int max);
 /* Snake-case name of a counter ("port_rcv_bytes"). */
 const char *ib_counter_key(int c);

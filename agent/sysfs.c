@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 
 char *sysfs_path(char *out, size_t len, const char *root, const char *fmt, ...)
 {
@@ -53,26 +55,53 @@ int sysfs_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-int sysfs_open_dir(const char *path)
+int sysfs_dir_open(struct sysfs_dir *d, const char *path)
 {
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	memset(d, 0, sizeof *d);
+	d->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return d->dirfd < 0 ? -errno : 0;
 }
 
-/* One read of a small file into out (NUL-terminated, trailing newline
- * and blanks cut). Sysfs attributes fit in a page and come in one read. */
-int sysfs_read_text_at(int dirfd, const char *name, char *out, size_t len)
+void sysfs_dir_close(struct sysfs_dir *d)
 {
-	if (dirfd < 0 && dirfd != AT_FDCWD)
-		return -EBADF;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	for (int i = 0; i < d->n; i++)
+		if (d->files[i].fd >= 0)
+			close(d->files[i].fd);
+	if (d->dirfd >= 0)
+		close(d->dirfd);
+	free(d->files);
+	memset(d, 0, sizeof *d);
+	d->dirfd = -1;
+}
+
+/* The kept descriptor of name, opening it on first use. */
+static int file_fd(struct sysfs_dir *d, const char *name)
+{
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->files[i].name, name) == 0)
+			return d->files[i].fd;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		d->files = xrealloc(d->files, sizeof *d->files * (size_t)d->cap);
+	}
+	struct sysfs_file *f = &d->files[d->n++];
+	snprintf(f->name, sizeof f->name, "%s", name);
+	f->fd = d->dirfd < 0 ? -EBADF : openat(d->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0 && d->dirfd >= 0)
+		f->fd = -errno;
+	return f->fd;
+}
+
+/* One read from the start into out (NUL-terminated, trailing newline and
+ * blanks cut). Sysfs attributes fit in a page and come in one read. */
+int sysfs_read_text_at(struct sysfs_dir *d, const char *name, char *out, size_t len)
+{
+	int fd = file_fd(d, name);
 	if (fd < 0)
+		return fd;
+	ssize_t n = pread(fd, out, len - 1, 0);
+	if (n < 0)
 		return -errno;
-	ssize_t n = read(fd, out, len - 1);
-	int rc = n < 0 ? -errno : 0;
-	close(fd);
-	if (rc)
-		return rc;
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t' ||
 			 out[n - 1] == '\r'))
 		n--;
@@ -80,25 +109,25 @@ int sysfs_read_text_at(int dirfd, const char *name, char *out, size_t len)
 	return 0;
 }
 
-int sysfs_read_str_at(int dirfd, const char *name, char *out, size_t len)
+int sysfs_read_str_at(struct sysfs_dir *d, const char *name, char *out, size_t len)
 {
-	int rc = sysfs_read_text_at(dirfd, name, out, len);
+	int rc = sysfs_read_text_at(d, name, out, len);
 	if (!rc)
 		out[strcspn(out, "\n")] = '\0';
 	return rc;
 }
 
-int sysfs_read_u64_at(int dirfd, const char *name, uint64_t *v)
+int sysfs_read_u64_at(struct sysfs_dir *d, const char *name, uint64_t *v)
 {
 	char buf[64];
-	int rc = sysfs_read_str_at(dirfd, name, buf, sizeof buf);
+	int rc = sysfs_read_str_at(d, name, buf, sizeof buf);
 	return rc ? rc : parse_u64(buf, 0, v);
 }
 
-int sysfs_read_field_at(int dirfd, const char *name, const char *key, uint64_t *v)
+int sysfs_read_field_at(struct sysfs_dir *d, const char *name, const char *key, uint64_t *v)
 {
 	char text[4096];
-	int rc = sysfs_read_text_at(dirfd, name, text, sizeof text);
+	int rc = sysfs_read_text_at(d, name, text, sizeof text);
 	if (rc)
 		return rc;
 	size_t klen = strlen(key);
@@ -115,14 +144,36 @@ int sysfs_read_field_at(int dirfd, const char *name, const char *key, uint64_t *
 	return -ENOENT;
 }
 
+/* Path-based reads open and close the file each time: for discovery, not
+ * for sampling. */
+static int read_path(const char *path, char *out, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, out, len - 1);
+	int rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc)
+		return rc;
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t' ||
+			 out[n - 1] == '\r'))
+		n--;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
 int sysfs_read_str(const char *path, char *out, size_t len)
 {
-	return sysfs_read_str_at(AT_FDCWD, path, out, len);
+	return read_path(path, out, len);
 }
 
 int sysfs_read_u64(const char *path, uint64_t *v)
 {
-	return sysfs_read_u64_at(AT_FDCWD, path, v);
+	char buf[64];
+	int rc = read_path(path, buf, sizeof buf);
+	return rc ? rc : parse_u64(buf, 0, v);
 }
 
 int sysfs_read_hex(const char *path, uint64_t *v)
@@ -132,7 +183,4 @@ int sysfs_read_hex(const char *path, uint64_t *v)
 	return rc ? rc : parse_u64(buf, 16, v);
 }
 
-int sysfs_read_field(const char *path, const char *key, uint64_t *v)
-{
-	return sysfs_read_field_at(AT_FDCWD, path, key, v);
-}
+

@@ -16,21 +16,32 @@ char *sysfs_path(char *out, size_t len, const char *root, const char *fmt, ...)
 int sysfs_read_str(const char *path, char *out, size_t len);
 int sysfs_read_u64(const char *path, uint64_t *v);   /* decimal or 0x hex */
 int sysfs_read_hex(const char *path, uint64_t *v);   /* hex with or without 0x */
-/* The number after "key:" on some line ("ue: 3"). */
-int sysfs_read_field(const char *path, const char *key, uint64_t *v);
 /* basename of the realpath of a link (a PCI device link gives its BDF). */
 int sysfs_link_name(const char *path, char *out, size_t len);
 /* Whether the path exists. */
 int sysfs_exists(const char *path);
 
-/* The same readers relative to an open directory (sysfs_open_dir): one
- * path lookup per directory instead of one per file, which is most of the
- * cost of reading sysfs. dirfd < 0 reads nothing (-EBADF). */
-int sysfs_open_dir(const char *path);
+/* The same readers on a directory whose files stay open: each file is
+ * opened once and re-read with pread at offset 0 (sysfs regenerates an
+ * attribute on every read from the start), so a sample costs one system
+ * call per value instead of a path lookup, open, read and close. A file
+ * that is missing is remembered as missing until the directory is
+ * reopened. */
+struct sysfs_dir {
+	int dirfd;
+	int n, cap;
+	struct sysfs_file {
+		char name[48];
+		int fd; /* negative errno when it could not be opened */
+	} *files;
+};
+
+int sysfs_dir_open(struct sysfs_dir *d, const char *path);
+void sysfs_dir_close(struct sysfs_dir *d);
 /* The whole (small, < len) file, trailing blanks cut. */
-int sysfs_read_text_at(int dirfd, const char *name, char *out, size_t len);
-int sysfs_read_str_at(int dirfd, const char *name, char *out, size_t len);
-int sysfs_read_u64_at(int dirfd, const char *name, uint64_t *v);
-int sysfs_read_field_at(int dirfd, const char *name, const char *key, uint64_t *v);
+int sysfs_read_text_at(struct sysfs_dir *d, const char *name, char *out, size_t len);
+int sysfs_read_str_at(struct sysfs_dir *d, const char *name, char *out, size_t len);
+int sysfs_read_u64_at(struct sysfs_dir *d, const char *name, uint64_t *v);
+int sysfs_read_field_at(struct sysfs_dir *d, const char *name, const char *key, uint64_t *v);
 
 #endif
