@@ -83,6 +83,8 @@ struct devices {
 	unsigned cycles;
 	bool relist;
 	struct prom_metric *m_cycles, *m_errors, *m_seconds, *m_gpus, *m_hcas;
+	/* Base labels of each GPU and port, built once per scrape. */
+	struct buf gpu_base[MAX_GPUS], port_base[MAX_PORTS];
 };
 
 /* Health ---------------------------------------------------------------------- */
@@ -391,7 +393,7 @@ static const struct {
 	 PROM_COUNTER, 1, NULL, NULL},
 };
 
-static void gpu_labels(struct buf *l, const char *node, const struct gpu_info *g)
+static void build_gpu_labels(struct buf *l, const char *node, const struct gpu_info *g)
 {
 	char idx[16];
 	snprintf(idx, sizeof idx, "%d", g->index);
@@ -400,6 +402,13 @@ static void gpu_labels(struct buf *l, const char *node, const struct gpu_info *g
 	prom_label(l, "gpu", idx);
 	prom_label(l, "bdf", g->bdf);
 	prom_label(l, "uuid", g->unique_id);
+}
+
+/* l = the base labels of GPU i of the snapshot being rendered. */
+static void gpu_labels(struct buf *l, const struct devices *d, int i)
+{
+	buf_reset(l);
+	buf_append(l, d->gpu_base[i].p, d->gpu_base[i].len);
 }
 
 /* Writes a header the first time a family name appears in a run. */
@@ -423,7 +432,7 @@ static void render_gpu_values(struct buf *out, const struct devices *d, const st
 			const struct gpu_state *g = &p->gpus[i];
 			if (!g->sampled || !gpu_sample_has(&g->s, gpu_families[f].metric))
 				continue;
-			gpu_labels(l, d->node, &g->info);
+			gpu_labels(l, d, i);
 			if (gpu_families[f].label)
 				prom_label(l, gpu_families[f].label, gpu_families[f].label_value);
 			prom_write_sample(out, gpu_families[f].name, l,
@@ -451,7 +460,7 @@ static void render_gpu_pcie(struct buf *out, const struct devices *d, const stru
 		for (int k = 0; k < 2; k++) {
 			if (!gpu_sample_has(&g->s, dirs[k].metric))
 				continue;
-			gpu_labels(l, d->node, &g->info);
+			gpu_labels(l, d, i);
 			prom_label(l, "direction", dirs[k].dir);
 			prom_write_sample(out, name, l,
 					  g->s.v[dirs[k].metric] *
@@ -473,7 +482,7 @@ static void render_gpu_ecc(struct buf *out, const struct devices *d, const struc
 				int m = sev ? GPU_ECC_UE(b) : GPU_ECC_CE(b);
 				if (!gpu_sample_has(&g->s, m))
 					continue;
-				gpu_labels(l, d->node, &g->info);
+				gpu_labels(l, d, i);
 				prom_label(l, "block", gpu_ecc_block_name(b));
 				prom_label(l, "severity", sev ? "uncorrectable" : "correctable");
 				prom_write_sample(out, name, l, g->s.v[m]);
@@ -488,7 +497,7 @@ static void render_gpu_info(struct buf *out, const struct devices *d, const stru
 	prom_write_header(out, "lens_gpu_info", "GPU identity; always 1.", PROM_GAUGE);
 	for (int i = 0; i < p->ngpus; i++) {
 		const struct gpu_info *g = &p->gpus[i].info;
-		gpu_labels(l, d->node, g);
+		gpu_labels(l, d, i);
 		prom_label(l, "product", g->product);
 		prom_label(l, "serial", g->serial);
 		prom_label(l, "vbios", g->vbios);
@@ -499,7 +508,7 @@ static void render_gpu_info(struct buf *out, const struct devices *d, const stru
 	prom_write_header(out, "lens_gpu_healthy", "1 when no health condition holds, else 0.",
 			  PROM_GAUGE);
 	for (int i = 0; i < p->ngpus; i++) {
-		gpu_labels(l, d->node, &p->gpus[i].info);
+		gpu_labels(l, d, i);
 		prom_write_sample(out, "lens_gpu_healthy", l, p->gpus[i].health == 0);
 	}
 	prom_write_header(out, "lens_gpu_health_condition",
@@ -510,7 +519,7 @@ static void render_gpu_info(struct buf *out, const struct devices *d, const stru
 		for (int c = 0; c < 2; c++) {
 			if (!(p->gpus[i].health & (1u << c)))
 				continue;
-			gpu_labels(l, d->node, &p->gpus[i].info);
+			gpu_labels(l, d, i);
 			prom_label(l, "condition", gpu_health_names[c]);
 			prom_write_sample(out, "lens_gpu_health_condition", l, 1);
 		}
@@ -546,29 +555,35 @@ static const struct {
 	{IB_RNR_NAK_RETRY_ERR, "lens_ib_port_errors_total", NULL, "rnr_nak_retry"},
 };
 
-static void port_labels(struct buf *l, const char *node, const struct ib_hca *h,
-			const struct ib_port *p)
+static void build_port_labels(struct buf *l, const char *node, const char *hca, int number)
 {
 	char port[8];
-	snprintf(port, sizeof port, "%d", p->number);
+	snprintf(port, sizeof port, "%d", number);
 	buf_reset(l);
 	prom_label(l, "node", node);
-	prom_label(l, "hca", h->name);
+	prom_label(l, "hca", hca);
 	prom_label(l, "port", port);
 }
 
-/* Calls fn for every port of the snapshot. */
-#define FOR_EACH_PORT(p, h, k) \
-	for (int h = 0; h < (p)->nhcas; h++) \
-		for (int k = 0; k < (p)->hcas[h].nports; k++)
+/* l = the base labels of port k of HCA h (ports are numbered in order). */
+static void port_labels(struct buf *l, const struct devices *d, int flat)
+{
+	buf_reset(l);
+	buf_append(l, d->port_base[flat].p, d->port_base[flat].len);
+}
+
+/* Every port of the snapshot; flat counts them in the order of ports[]. */
+#define FOR_EACH_PORT(p, h, k, flat) \
+	for (int h = 0, flat = 0; h < (p)->nhcas; h++) \
+		for (int k = 0; k < (p)->hcas[h].nports && flat < MAX_PORTS; k++, flat++)
 
 static void render_ib(struct buf *out, const struct devices *d, const struct snapshot *p,
 		      struct buf *l)
 {
 	prom_write_header(out, "lens_ib_port_info", "HCA port identity; always 1.", PROM_GAUGE);
-	FOR_EACH_PORT(p, h, k) {
+	FOR_EACH_PORT(p, h, k, flat) {
 		const struct ib_hca *hca = &p->hcas[h];
-		port_labels(l, d->node, hca, &hca->ports[k]);
+		port_labels(l, d, flat);
 		prom_label(l, "bdf", hca->bdf);
 		prom_label(l, "node_guid", hca->node_guid);
 		prom_label(l, "fw_ver", hca->fw_ver);
@@ -577,19 +592,19 @@ static void render_ib(struct buf *out, const struct devices *d, const struct sna
 		prom_write_sample(out, "lens_ib_port_info", l, 1);
 	}
 	prom_write_header(out, "lens_ib_port_up", "1 when the port state is ACTIVE.", PROM_GAUGE);
-	FOR_EACH_PORT(p, h, k) {
-		port_labels(l, d->node, &p->hcas[h], &p->hcas[h].ports[k]);
+	FOR_EACH_PORT(p, h, k, flat) {
+		port_labels(l, d, flat);
 		prom_write_sample(out, "lens_ib_port_up", l, p->hcas[h].ports[k].state == 4);
 	}
 	prom_write_header(out, "lens_ib_port_state", "Port state (1 DOWN .. 4 ACTIVE).",
 			  PROM_GAUGE);
-	FOR_EACH_PORT(p, h, k) {
-		port_labels(l, d->node, &p->hcas[h], &p->hcas[h].ports[k]);
+	FOR_EACH_PORT(p, h, k, flat) {
+		port_labels(l, d, flat);
 		prom_write_sample(out, "lens_ib_port_state", l, p->hcas[h].ports[k].state);
 	}
 	prom_write_header(out, "lens_ib_port_rate_bytes_per_second", "Link rate.", PROM_GAUGE);
-	FOR_EACH_PORT(p, h, k) {
-		port_labels(l, d->node, &p->hcas[h], &p->hcas[h].ports[k]);
+	FOR_EACH_PORT(p, h, k, flat) {
+		port_labels(l, d, flat);
 		prom_write_sample(out, "lens_ib_port_rate_bytes_per_second", l,
 				  p->hcas[h].ports[k].rate_gbps * 1e9 / 8);
 	}
@@ -597,11 +612,11 @@ static void render_ib(struct buf *out, const struct devices *d, const struct sna
 	for (size_t f = 0; f < sizeof ib_families / sizeof ib_families[0]; f++) {
 		help = ib_families[f].help ? ib_families[f].help : help;
 		header_once(out, &last, ib_families[f].name, help, PROM_COUNTER);
-		FOR_EACH_PORT(p, h, k) {
+		FOR_EACH_PORT(p, h, k, flat) {
 			const struct ib_port *port = &p->hcas[h].ports[k];
 			if (!(port->present & (1ULL << ib_families[f].counter)))
 				continue;
-			port_labels(l, d->node, &p->hcas[h], port);
+			port_labels(l, d, flat);
 			if (ib_families[f].kind)
 				prom_label(l, "kind", ib_families[f].kind);
 			prom_write_sample(out, ib_families[f].name, l,
@@ -611,12 +626,7 @@ static void render_ib(struct buf *out, const struct devices *d, const struct sna
 	prom_write_header(out, "lens_ib_port_healthy", "1 when no health condition holds, else 0.",
 			  PROM_GAUGE);
 	for (int i = 0; i < p->nports; i++) {
-		buf_reset(l);
-		char port[8];
-		snprintf(port, sizeof port, "%d", p->ports[i].port);
-		prom_label(l, "node", d->node);
-		prom_label(l, "hca", p->ports[i].hca);
-		prom_label(l, "port", port);
+		port_labels(l, d, i);
 		prom_write_sample(out, "lens_ib_port_healthy", l, p->ports[i].health == 0);
 	}
 }
@@ -627,6 +637,10 @@ static void render(struct buf *out, void *arg)
 	struct buf l = BUF_INIT;
 	pthread_mutex_lock(&d->lock);
 	const struct snapshot *p = &d->pub;
+	for (int i = 0; i < p->ngpus; i++)
+		build_gpu_labels(&d->gpu_base[i], d->node, &p->gpus[i].info);
+	for (int i = 0; i < p->nports; i++)
+		build_port_labels(&d->port_base[i], d->node, p->ports[i].hca, p->ports[i].port);
 	render_gpu_info(out, d, p, &l);
 	render_gpu_values(out, d, p, &l);
 	render_gpu_pcie(out, d, p, &l);
@@ -748,6 +762,10 @@ void devices_stop(struct devices *d)
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	buf_free(&d->inventory_sig);
+	for (int i = 0; i < MAX_GPUS; i++)
+		buf_free(&d->gpu_base[i]);
+	for (int i = 0; i < MAX_PORTS; i++)
+		buf_free(&d->port_base[i]);
 	free(d->scratch);
 	free(d->node);
 	free(d);

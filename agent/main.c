@@ -195,14 +195,17 @@ static int start(struct agent *a, char *err, size_t errlen)
 				    c->tls_cert_key,  c->tls_server_name};
 	if ((rc = sender_start(&sdc, a->spool, a->reg, &a->sender, err, errlen)))
 		return rc;
+	a->em = (struct emitter){a->spool, a->sender, a->ni.node_name, a->ni.boot_id};
+	struct devices_config dc = {c->gpu_backend, c->sysfs_root, c->sample_interval,
+				    c->temp_limit, a->ni.node_name};
+	if ((rc = devices_start(&dc, &a->em, a->reg, &a->devices, err, errlen)))
+		return rc;
+	/* Last: /healthz answers once everything it reports on is running. */
 	struct httpd_config hc = {.listen = c->listen, .threads = 1, .max_body = 1 << 16,
 				  .max_header_bytes = 16384, .metric_prefix = "lens_agent"};
 	if ((rc = httpd_start(&hc, routes, a, a->reg, &a->http, err, errlen)))
 		return rc;
-	a->em = (struct emitter){a->spool, a->sender, a->ni.node_name, a->ni.boot_id};
-	struct devices_config dc = {c->gpu_backend, c->sysfs_root, c->sample_interval,
-				    c->temp_limit, a->ni.node_name};
-	return devices_start(&dc, &a->em, a->reg, &a->devices, err, errlen);
+	return 0;
 }
 
 static void stop(struct agent *a)

@@ -246,7 +246,9 @@ void prom_observe(struct prom_metric *m, double v)
 
 static void put_escaped(struct buf *b, const char *s, int quote)
 {
-	for (; *s; s++) {
+	size_t plain = strcspn(s, quote ? "\\\n\"" : "\\\n");
+	buf_append(b, s, plain); /* the common case: nothing to escape */
+	for (s += plain; *s; s++) {
 		if (*s == '\\')
 			buf_puts(b, "\\\\");
 		else if (*s == '\n')
@@ -256,6 +258,18 @@ static void put_escaped(struct buf *b, const char *s, int quote)
 		else
 			buf_putc(b, *s);
 	}
+}
+
+static void put_integer(struct buf *b, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* The shortest decimal that reads back as v: 0.1, not 0.10000000000000001. */
@@ -276,8 +290,8 @@ static void put_value(struct buf *b, double v)
 		buf_puts(b, "NaN");
 	else if (isinf(v))
 		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-	else if (v == (double)(int64_t)v && fabs(v) < 1e15)
-		buf_printf(b, "%lld", (long long)v);
+	else if (fabs(v) < 1e15 && v == (double)(int64_t)v)
+		put_integer(b, (int64_t)v);
 	else
 		buf_puts(b, shortest(v, tmp, sizeof tmp));
 }
@@ -326,7 +340,10 @@ void prom_write_header(struct buf *b, const char *name, const char *help, enum p
 
 void prom_label(struct buf *labels, const char *key, const char *value)
 {
-	buf_printf(labels, "%s%s=\"", labels->len ? "," : "", key);
+	if (labels->len)
+		buf_putc(labels, ',');
+	buf_puts(labels, key);
+	buf_append(labels, "=\"", 2);
 	put_escaped(labels, value ? value : "", 1);
 	buf_putc(labels, '"');
 }
@@ -334,8 +351,11 @@ void prom_label(struct buf *labels, const char *key, const char *value)
 void prom_write_sample(struct buf *b, const char *name, const struct buf *labels, double v)
 {
 	buf_puts(b, name);
-	if (labels && labels->len)
-		buf_printf(b, "{%s}", labels->p);
+	if (labels && labels->len) {
+		buf_putc(b, '{');
+		buf_append(b, labels->p, labels->len);
+		buf_putc(b, '}');
+	}
 	buf_putc(b, ' ');
 	put_value(b, v);
 	buf_putc(b, '\n');
