@@ -30,6 +30,7 @@ static const char *const port_health_names[] = {"port_down", "link_downed_rising
 struct gpu_state {
 	struct gpu_info info;
 	struct gpu_sample s;
+	uint64_t events[GPU_EVENT_TYPES]; /* driver events since the agent started */
 	bool sampled;
 	double ue_total;
 	int64_t ue_rise_ns;
@@ -45,9 +46,13 @@ struct port_state {
 	unsigned health;
 };
 
+#define MAX_EVENTS 64
+
 struct snapshot {
 	struct gpu_state gpus[MAX_GPUS];
 	int ngpus;
+	struct gpu_event events[MAX_EVENTS]; /* received in the last cycle */
+	int nevents;
 	struct ib_hca hcas[MAX_HCAS];
 	int nhcas;
 	struct port_state ports[MAX_PORTS];
@@ -64,6 +69,7 @@ struct sample_scratch {
 	uint32_t counter[MAX_PORTS][IB_COUNTER_COUNT];
 	uint64_t cvalue[MAX_PORTS][IB_COUNTER_COUNT];
 	char *phealth[MAX_PORTS][2];
+	Lens__V1__GpuEvent ev[MAX_EVENTS], *evp[MAX_EVENTS];
 };
 
 struct devices {
@@ -78,6 +84,7 @@ struct devices {
 	pthread_mutex_t lock; /* guards pub */
 	pthread_cond_t cond;
 	bool stopping, started;
+	bool events_on; /* the backend delivers driver events */
 	struct snapshot work, pub; /* work: the sampling thread's own */
 	struct buf inventory_sig;
 	unsigned cycles;
@@ -106,6 +113,7 @@ static void gpu_health(struct devices *d, struct gpu_state *g, const struct gpu_
 			ue += g->s.v[GPU_ECC_UE(b)];
 	g->ue_total = ue;
 	g->ue_rise_ns = prev ? prev->ue_rise_ns : 0;
+	memcpy(g->events, prev ? prev->events : (uint64_t[GPU_EVENT_TYPES]){0}, sizeof g->events);
 	if (prev && prev->sampled && ue > prev->ue_total)
 		g->ue_rise_ns = now;
 	for (int m = GPU_TEMP_EDGE_C; m <= GPU_TEMP_MEM_C; m++)
@@ -179,6 +187,20 @@ static void sample_hcas(struct devices *d, struct snapshot *w, const struct snap
 			ps->port = p->number;
 			port_health(ps, p, find_port(prev, ps->hca, p->number), now);
 		}
+	}
+}
+
+/* Driver events since the last cycle: logged, counted per GPU, sent. */
+static void poll_events(struct devices *d, struct snapshot *w)
+{
+	w->nevents = d->events_on ? d->ops->events_poll(d->backend, w->events, MAX_EVENTS) : 0;
+	for (int i = 0; i < w->nevents; i++) {
+		const struct gpu_event *ev = &w->events[i];
+		log_warn("GPU driver event", "bdf=%s event=%s message=%s", ev->bdf,
+			 gpu_event_name(ev->type), log_q(ev->message));
+		for (int g = 0; g < w->ngpus; g++)
+			if (strcmp(w->gpus[g].info.bdf, ev->bdf) == 0)
+				w->gpus[g].events[ev->type]++;
 	}
 }
 
@@ -317,8 +339,18 @@ static void emit_samples(struct devices *d, const struct snapshot *w, int64_t no
 			psp[np] = &ps[np];
 		}
 	}
+	for (int i = 0; i < w->nevents; i++) {
+		lens__v1__gpu_event__init(&x->ev[i]);
+		x->ev[i].bdf = (char *)w->events[i].bdf;
+		x->ev[i].event = (char *)gpu_event_name(w->events[i].type);
+		x->ev[i].message = (char *)w->events[i].message;
+		x->ev[i].unix_ns = w->events[i].unix_ns;
+		x->evp[i] = &x->ev[i];
+	}
 	Lens__V1__DeviceSamples ds = LENS__V1__DEVICE_SAMPLES__INIT;
 	ds.sampled_unix_ns = now;
+	ds.n_events = (size_t)w->nevents;
+	ds.events = x->evp;
 	ds.n_gpus = ng;
 	ds.gpus = gsp;
 	ds.n_ib_ports = np;
@@ -335,6 +367,7 @@ void devices_sample_now(struct devices *d)
 	int64_t t0 = clock_mono_ns(), now = clock_now_ns();
 	struct snapshot *w = &d->work;
 	sample_gpus(d, w, &d->pub, now);
+	poll_events(d, w);
 	sample_hcas(d, w, &d->pub, now);
 	struct buf sig = BUF_INIT;
 	inventory_signature(d, w, &sig);
@@ -505,6 +538,19 @@ static void render_gpu_info(struct buf *out, const struct devices *d, const stru
 		prom_label(l, "backend", d->ops->name);
 		prom_write_sample(out, "lens_gpu_info", l, 1);
 	}
+	if (d->events_on) {
+		prom_write_header(out, "lens_gpu_events_total",
+				  "GPU driver events (ROCm SMI notifications) since the agent started, "
+				  "by event.",
+				  PROM_COUNTER);
+		for (int i = 0; i < p->ngpus; i++)
+			for (int e = 0; e < GPU_EVENT_TYPES; e++) {
+				gpu_labels(l, d, i);
+				prom_label(l, "event", gpu_event_name(e));
+				prom_write_sample(out, "lens_gpu_events_total", l,
+						  (double)p->gpus[i].events[e]);
+			}
+	}
 	prom_write_header(out, "lens_gpu_healthy", "1 when no health condition holds, else 0.",
 			  PROM_GAUGE);
 	for (int i = 0; i < p->ngpus; i++) {
@@ -673,6 +719,22 @@ static void *devices_main(void *arg)
 	return NULL;
 }
 
+/* Driver events need the backend's support and, with ROCm SMI, /dev/kfd
+ * and a real GPU: say once why they are off. */
+static void start_events(struct devices *d)
+{
+	char err[256] = "the backend has no event notification";
+	if (d->work.ngpus == 0)
+		return;
+	if (d->ops->events_start && d->ops->events_start(d->backend, err, sizeof err) == 0) {
+		d->events_on = true;
+		log_info("GPU driver events subscribed", "gpus=%d", d->work.ngpus);
+		return;
+	}
+	log_info("GPU driver events unavailable", "backend=%s reason=%s", d->ops->name,
+		 log_q(err));
+}
+
 /* The backend by name; "auto" tries ROCm SMI, then sysfs. */
 static int open_backend(struct devices *d, char *err, size_t errlen)
 {
@@ -731,6 +793,12 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 	d->ib = ib_reader_open(cfg->sysfs_root);
 	init_metrics(d, reg);
 	devices_sample_now(d);
+	start_events(d);
+	prom_set(prom_get(prom_gauge(reg, "lens_agent_gpu_events_supported",
+				     "1 when GPU driver events (resets, VM faults, thermal throttling) "
+				     "are subscribed.",
+				     NULL)),
+		 d->events_on);
 	if (d->work.ngpus == 0 && d->work.nhcas == 0)
 		log_info("no AMD GPUs or InfiniBand HCAs found on this node");
 	if (cfg->interval_ns > 0) {

@@ -30,3 +30,10 @@ const struct gpu_backend_ops *gpu_backend_find(const char *name)
 		return &gpu_rocmsmi_ops;
 	return NULL;
 }
+
+const char *gpu_event_name(int type)
+{
+	static const char *const names[GPU_EVENT_TYPES] = {"vm_fault", "thermal_throttle",
+							   "reset_begin", "reset_end"};
+	return type >= 0 && type < GPU_EVENT_TYPES ? names[type] : "unknown";
+}

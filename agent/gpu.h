@@ -68,6 +68,24 @@ static inline bool gpu_sample_has(const struct gpu_sample *s, int m)
 	return s->present & (1ULL << m);
 }
 
+enum gpu_event_type {
+	GPU_EVENT_VM_FAULT,
+	GPU_EVENT_THERMAL_THROTTLE,
+	GPU_EVENT_RESET_BEGIN,
+	GPU_EVENT_RESET_END,
+	GPU_EVENT_TYPES,
+};
+
+struct gpu_event {
+	char bdf[16];
+	int type;           /* enum gpu_event_type */
+	char message[72];
+	int64_t unix_ns;
+};
+
+/* "vm_fault", "thermal_throttle", "reset_begin", "reset_end". */
+const char *gpu_event_name(int type);
+
 struct gpu_backend;
 
 struct gpu_backend_ops {
@@ -81,6 +99,10 @@ struct gpu_backend_ops {
 	 * when the device is gone. */
 	int (*sample)(struct gpu_backend *b, const struct gpu_info *g, struct gpu_sample *s);
 	void (*close)(struct gpu_backend *b);
+	/* Optional (NULL when the backend has none): subscribe to driver
+	 * events for the listed devices; then poll without blocking. */
+	int (*events_start)(struct gpu_backend *b, char *err, size_t errlen);
+	int (*events_poll)(struct gpu_backend *b, struct gpu_event *out, int max);
 };
 
 extern const struct gpu_backend_ops gpu_sysfs_ops;

@@ -14,7 +14,9 @@
 #include <rocm_smi/rocm_smi.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "gpu.h"
+#include "gpu_rocmsmi.h"
 #include "sysfs.h"
 
 #define RSMI_LIBRARY "librocm_smi64.so.1"
@@ -29,11 +31,16 @@
 	X(rsmi_dev_busy_percent_get) X(rsmi_dev_memory_busy_percent_get)                   \
 	X(rsmi_dev_temp_metric_get) X(rsmi_dev_power_ave_get) X(rsmi_dev_gpu_clk_freq_get) \
 	X(rsmi_dev_pci_throughput_get) X(rsmi_dev_pci_replay_counter_get)                  \
-	X(rsmi_dev_ecc_count_get)
+	X(rsmi_dev_ecc_count_get) X(rsmi_event_notification_init)                          \
+	X(rsmi_event_notification_mask_set) X(rsmi_event_notification_get)                \
+	X(rsmi_event_notification_stop)
 
 struct gpu_backend {
 	void *lib;
 	char root[PATH_MAX];
+	struct gpu_info devs[64]; /* the last list, for event dv_ind -> BDF */
+	int ndevs;
+	int nevents;              /* devices subscribed to events */
 #define DECLARE(f) __typeof__(&f) f;
 	RSMI_FUNCS(DECLARE)
 #undef DECLARE
@@ -59,6 +66,8 @@ static int resolve(struct gpu_backend *b, char *err, size_t errlen)
 
 static void close_rsmi(struct gpu_backend *b)
 {
+	for (int i = 0; i < b->nevents; i++)
+		b->rsmi_event_notification_stop((uint32_t)i);
 	if (b->rsmi_shut_down)
 		b->rsmi_shut_down();
 	if (b->lib)
@@ -156,6 +165,73 @@ static int list_rsmi(struct gpu_backend *b, struct gpu_info *out, int max)
 	int k = 0;
 	for (uint32_t i = 0; i < n && k < max; i++)
 		describe(b, i, &out[k++]);
+	b->ndevs = k < 64 ? k : 64;
+	memcpy(b->devs, out, sizeof out[0] * (size_t)b->ndevs);
+	return k;
+}
+
+int gpu_rocmsmi_decode_event(const rsmi_evt_notification_data_t *d, const struct gpu_info *devs,
+			     int ndevs, int64_t now_ns, struct gpu_event *out)
+{
+	static const struct {
+		rsmi_evt_notification_type_t rsmi;
+		int type;
+	} types[] = {{RSMI_EVT_NOTIF_VMFAULT, GPU_EVENT_VM_FAULT},
+		     {RSMI_EVT_NOTIF_THERMAL_THROTTLE, GPU_EVENT_THERMAL_THROTTLE},
+		     {RSMI_EVT_NOTIF_GPU_PRE_RESET, GPU_EVENT_RESET_BEGIN},
+		     {RSMI_EVT_NOTIF_GPU_POST_RESET, GPU_EVENT_RESET_END}};
+	memset(out, 0, sizeof *out);
+	out->type = -1;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (d->event == types[i].rsmi)
+			out->type = types[i].type;
+	if (out->type < 0 || (int)d->dv_ind >= ndevs)
+		return -EINVAL;
+	snprintf(out->bdf, sizeof out->bdf, "%s", devs[d->dv_ind].bdf);
+	/* The driver's text is not always terminated within its 64 bytes. */
+	size_t n = strnlen(d->message, sizeof d->message);
+	memcpy(out->message, d->message, n);
+	out->message[n] = '\0';
+	while (n && (out->message[n - 1] == '\n' || out->message[n - 1] == ' '))
+		out->message[--n] = '\0';
+	out->unix_ns = now_ns;
+	return 0;
+}
+
+/* Subscribes every listed device; it needs /dev/kfd and a real GPU. */
+static int events_start_rsmi(struct gpu_backend *b, char *err, size_t errlen)
+{
+	uint64_t mask = RSMI_EVENT_MASK_FROM_INDEX(RSMI_EVT_NOTIF_VMFAULT) |
+			RSMI_EVENT_MASK_FROM_INDEX(RSMI_EVT_NOTIF_THERMAL_THROTTLE) |
+			RSMI_EVENT_MASK_FROM_INDEX(RSMI_EVT_NOTIF_GPU_PRE_RESET) |
+			RSMI_EVENT_MASK_FROM_INDEX(RSMI_EVT_NOTIF_GPU_POST_RESET);
+	for (int i = 0; i < b->ndevs; i++) {
+		rsmi_status_t st = b->rsmi_event_notification_init((uint32_t)i);
+		if (st == RSMI_STATUS_SUCCESS)
+			st = b->rsmi_event_notification_mask_set((uint32_t)i, mask);
+		if (st != RSMI_STATUS_SUCCESS) {
+			const char *why = NULL;
+			b->rsmi_status_string(st, &why);
+			snprintf(err, errlen, "GPU %s: %s", b->devs[i].bdf, why ? why : "error");
+			b->nevents = i;
+			return -EIO;
+		}
+	}
+	b->nevents = b->ndevs;
+	return 0;
+}
+
+static int events_poll_rsmi(struct gpu_backend *b, struct gpu_event *out, int max)
+{
+	rsmi_evt_notification_data_t data[32];
+	uint32_t n = max < 32 ? (uint32_t)max : 32;
+	if (!b->nevents || b->rsmi_event_notification_get(0, &n, data) != RSMI_STATUS_SUCCESS)
+		return 0;
+	int k = 0;
+	int64_t now = clock_now_ns();
+	for (uint32_t i = 0; i < n; i++)
+		if (gpu_rocmsmi_decode_event(&data[i], b->devs, b->ndevs, now, &out[k]) == 0)
+			k++;
 	return k;
 }
 
@@ -226,5 +302,6 @@ static int sample_rsmi(struct gpu_backend *b, const struct gpu_info *g, struct g
 }
 
 const struct gpu_backend_ops gpu_rocmsmi_ops = {
-	"rocm_smi", open_rsmi, list_rsmi, sample_rsmi, close_rsmi,
+	"rocm_smi", open_rsmi, list_rsmi, sample_rsmi, close_rsmi, events_start_rsmi,
+	events_poll_rsmi,
 };

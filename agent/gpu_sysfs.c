@@ -311,5 +311,5 @@ static void close_sysfs(struct gpu_backend *b)
 }
 
 const struct gpu_backend_ops gpu_sysfs_ops = {
-	"sysfs", open_sysfs, list_sysfs, sample_sysfs, close_sysfs,
+	"sysfs", open_sysfs, list_sysfs, sample_sysfs, close_sysfs, NULL, NULL,
 };

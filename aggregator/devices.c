@@ -88,6 +88,28 @@ void devices_stmt_inventory(Envelope *const *envs, int n, struct pgarray_stmt *s
 	}
 }
 
+static const char events_sql[] =
+	"INSERT INTO device_events (node, bdf, event, message, occurred_at)"
+	" SELECT node, bdf, event, message, to_timestamp(0) + (t / 1000) * interval '1 microsecond'"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
+	"  AS u(node, bdf, event, message, t)";
+
+void devices_stmt_events(Envelope *const *envs, int n, struct pgarray_stmt *st)
+{
+	struct pgarray *a = st->a;
+	pgarray_stmt_init(st, events_sql, 5);
+	for (int i = 0; i < n; i++) {
+		const Lens__V1__DeviceSamples *ds = envs[i]->device_samples;
+		for (size_t k = 0; k < ds->n_events; k++) {
+			pgarray_str(&a[0], envs[i]->node_name);
+			pgarray_str(&a[1], ds->events[k]->bdf);
+			pgarray_str(&a[2], ds->events[k]->event);
+			pgarray_str(&a[3], ds->events[k]->message);
+			pgarray_i64(&a[4], ds->events[k]->unix_ns);
+		}
+	}
+}
+
 /* Queries ----------------------------------------------------------------------- */
 
 /* Adds the latest sample: a GPU's under "sample", each HCA port's under

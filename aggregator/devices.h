@@ -13,6 +13,9 @@
 
 /* The statement that stores n DeviceInventory envelopes (see ingest). */
 void devices_stmt_inventory(Envelope *const *envs, int n, struct pgarray_stmt *st);
+/* The statement that stores the GPU driver events of n DeviceSamples
+ * envelopes (the samples themselves go to devcache). */
+void devices_stmt_events(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
 /* GPUs, optionally of one node, paged: {"items", "total", "offset", "limit"}. */
 int devices_list(PGconn *c, struct devcache *cache, const char *kind, const char *node,

@@ -35,7 +35,7 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_NODE_INFO, nodes_stmt_info, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_stmt_heartbeats, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY, devices_stmt_inventory, false},
-	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, NULL, true},
+	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, devices_stmt_events, true},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
 

@@ -72,8 +72,10 @@ promql "PromQL: receive bytes of mlx5_1" 10000 'lens_ib_port_receive_bytes_total
 # A GPU disappears: the agent restarts on a node with two GPUs.
 stop_fake_agent
 check "the agent exited cleanly" grep -q 'msg="agent stopped"' "$T/agent.log"
-start_fake_agent "--gpus 2 --hcas 2" --node-name fake-node --sample-interval 300ms --backend sysfs
+start_fake_agent "--gpus 2 --hcas 2" --node-name fake-node --sample-interval 300ms --backend rocm_smi
 check "the missing GPU is marked gone" wait_for 20 sh -c "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '[.items[].present] == [true, true, false]' >/dev/null"
+check "without a real /dev/kfd, GPU driver events are off and the agent says why" grep -q 'msg="GPU driver events unavailable" backend=rocm_smi reason=' "$T/agent.log"
+check_eq "and reports it as a metric" 0 "$(agent_metric lens_agent_gpu_events_supported)"
 check "lensctl shows it Gone" grep -qE '^fake-node +2 +0000:83:00.0 .* Gone$' <<<"$("$B/bin/lensctl" gpus)"
 check_eq "a workload filter is refused until pod mapping exists" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$API/api/v1/gpus?workload=x")"
 stop_fake_agent

@@ -47,5 +47,10 @@ check "a string the database refuses is rejected with its reason" grep -q '^stat
 check_eq "and counted" 1 "$(agg_metric 'lens_aggregator_envelopes_answered_total{payload="heartbeat",outcome="rejected"}')"
 out=$(send envelope --node utf-node --seq 4)
 check "the next envelope is stored" grep -q '^status=STORED' <<<"$out"
+# A GPU driver event (as an agent with a real GPU sends it) is stored.
+out=$(send envelope --node event-node --seq 1 --gpu-event reset_begin)
+check "a device sample carrying a GPU event is stored" grep -q '^status=STORED' <<<"$out"
+check_eq "the event is in device_events" "0000:81:00.0|reset_begin|test event from nngsend" \
+  "$(sql "SELECT bdf, event, message FROM device_events WHERE node = 'event-node'")"
 check "the aggregator still serves the API" curl -sf -o /dev/null "http://$AGG_HTTP/api/v1/nodes/raw-node"
 stop_pid "$AGG_PID" lens-aggregator

@@ -6,6 +6,7 @@
  *      --node N --boot-id U --seq S --stream S --schema V --no-payload
  *      --truncate K (send only the first K bytes of the packed envelope)
  *      --agent-version-hex HEX (raw bytes, e.g. invalid UTF-8)
+ *      --gpu-event NAME (a DeviceSamples with one GPU driver event instead)
  *
  * Prints "status=STORED reason=... stream=S seq=N", or "status=none" and
  * exits 1 when no answer came within 5 s. */
@@ -51,6 +52,8 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT;
 	e.heartbeat = &hb;
 	long truncate = -1;
+	Lens__V1__GpuEvent ev = LENS__V1__GPU_EVENT__INIT, *evp = &ev;
+	Lens__V1__DeviceSamples ds = LENS__V1__DEVICE_SAMPLES__INIT;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
 		if (!strcmp(a, "--node"))
@@ -70,6 +73,18 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			size_t n = from_hex(v, (uint8_t *)raw, sizeof raw - 1);
 			raw[n] = '\0';
 			e.agent_version = raw;
+			i++;
+		} else if (!strcmp(a, "--gpu-event")) {
+			ev.bdf = "0000:81:00.0";
+			ev.event = (char *)v;
+			ev.message = "test event from nngsend";
+			ev.unix_ns = e.sent_unix_ns;
+			ds.sampled_unix_ns = e.sent_unix_ns;
+			ds.n_events = 1;
+			ds.events = &evp;
+			e.stream_id = 2;
+			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
+			e.device_samples = &ds;
 			i++;
 		} else if (!strcmp(a, "--no-payload"))
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
