@@ -703,11 +703,7 @@ static void *devices_main(void *arg)
 	struct devices *d = arg;
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t until = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + d->cfg.interval_ns;
-		ts.tv_sec = until / NS_PER_SEC;
-		ts.tv_nsec = until % NS_PER_SEC;
+		struct timespec ts = clock_deadline(d->cfg.interval_ns);
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 		if (d->stopping)
 			break;
@@ -779,11 +775,7 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 	d->em = em;
 	d->scratch = xcalloc(1, sizeof *d->scratch);
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&d->cond);
 	int rc = open_backend(d, err, errlen);
 	if (rc) {
 		d->ops = NULL;

@@ -241,11 +241,7 @@ static void *sender_main(void *arg)
 		}
 		if (s->kicked || s->stopping)
 			continue;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t until = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + wait_ns;
-		ts.tv_sec = until / NS_PER_SEC;
-		ts.tv_nsec = until % NS_PER_SEC;
+		struct timespec ts = clock_deadline(wait_ns);
 		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -385,11 +381,7 @@ int sender_start(const struct sender_config *cfg, struct spool *sp, struct prom_
 	s->slots = xcalloc((size_t)cfg->inflight, sizeof *s->slots);
 	s->retries = xcalloc((size_t)cfg->inflight, sizeof *s->retries);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&s->cond);
 	init_metrics(s, reg);
 	int rc = open_socket(s, err, errlen);
 	if (!rc && pthread_create(&s->thread, NULL, sender_main, s)) {

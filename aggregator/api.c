@@ -85,14 +85,21 @@ static void handle_nodes(const struct http_req *req, struct http_resp *resp, voi
 	db_release(a->pool, c);
 }
 
+/* A node name from the request, or NULL with a 400 already answered. */
+static const char *valid_node(struct http_resp *resp, const char *name)
+{
+	if (envelope_valid_node_name(name))
+		return name;
+	http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", name);
+	return NULL;
+}
+
 static void handle_node(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct api *a = arg;
-	const char *name = http_param(req, "name");
-	if (!envelope_valid_node_name(name)) {
-		http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", name);
+	const char *name = valid_node(resp, http_param(req, "name"));
+	if (!name)
 		return;
-	}
 	PGconn *c = acquire(a, resp);
 	if (!c)
 		return;
@@ -111,11 +118,7 @@ static void handle_node(const struct http_req *req, struct http_resp *resp, void
 static int node_filter(const struct http_req *req, struct http_resp *resp, const char **node)
 {
 	*node = http_query(req, "node");
-	if (*node && !envelope_valid_node_name(*node)) {
-		http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", *node);
-		return -1;
-	}
-	return 0;
+	return *node && !valid_node(resp, *node) ? -1 : 0;
 }
 
 static void list_devices(struct api *a, const char *kind, const char *node, long long offset,
@@ -164,11 +167,9 @@ static void handle_ib(const struct http_req *req, struct http_resp *resp, void *
 static void handle_node_devices(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct api *a = arg;
-	const char *name = http_param(req, "name");
-	if (!envelope_valid_node_name(name)) {
-		http_error(resp, 400, "bad_parameter", "\"%s\" is not a valid node name", name);
+	const char *name = valid_node(resp, http_param(req, "name"));
+	if (!name)
 		return;
-	}
 	PGconn *c = acquire(a, resp);
 	if (!c)
 		return;

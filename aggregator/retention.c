@@ -90,9 +90,7 @@ static void *retention_main(void *arg)
 	struct retention *r = arg;
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += r->cfg.interval_ns / NS_PER_SEC;
+		struct timespec ts = clock_deadline(r->cfg.interval_ns);
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 		if (r->stopping)
 			break;
@@ -111,7 +109,7 @@ int retention_start(const struct retention_config *cfg, struct db_pool *pool,
 	r->cfg = *cfg;
 	r->pool = pool;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	clock_cond_init(&r->cond);
 	r->f_deleted = prom_counter(reg, "lens_aggregator_retention_deleted_rows_total",
 				    "Rows deleted by retention, by table.", "table");
 	if (pthread_create(&r->thread, NULL, retention_main, r)) {

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmd.h"
+#include "envelope.h"
 #include "table.h"
 
 static const char *str(json_t *o, const char *key)
@@ -86,6 +87,10 @@ static int print_gpus(struct cmd_ctx *ctx, int wide)
 					      "VRAM",   "TEMP",   "POWER",  "HEALTH",  "SERIAL",
 					      "UUID",   "DRIVER", "SAMPLED"};
 	char err[512];
+	if (ctx->node && !envelope_valid_node_name(ctx->node)) {
+		snprintf(err, sizeof err, "\"%s\" is not a valid node name", ctx->node);
+		return cmd_fail(err);
+	}
 	struct buf path = BUF_INIT;
 	buf_puts(&path, "/api/v1/gpus");
 	if (ctx->node)

@@ -165,3 +165,18 @@ int clock_parse_duration(const char *s, int64_t *ns)
 	}
 	return -EINVAL;
 }
+
+void clock_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+struct timespec clock_deadline(int64_t from_now_ns)
+{
+	int64_t until = clock_mono_ns() + from_now_ns;
+	return (struct timespec){until / NS_PER_SEC, until % NS_PER_SEC};
+}

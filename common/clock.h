@@ -3,8 +3,10 @@
 #ifndef LENS_CLOCK_H
 #define LENS_CLOCK_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define NS_PER_SEC 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -21,5 +23,11 @@ int clock_parse_rfc3339(const char *s, int64_t *unix_ns);
 char *clock_format_age(int64_t ns, char *out, size_t len);
 /* "500ms", "10s", "2m", "1h", "3d" or a bare number of seconds. */
 int clock_parse_duration(const char *s, int64_t *ns);
+
+/* Condition variables that time out on the monotonic clock (a wall-clock
+ * jump neither stalls nor rushes a periodic thread), and the absolute
+ * deadline such a wait takes. */
+void clock_cond_init(pthread_cond_t *c);
+struct timespec clock_deadline(int64_t from_now_ns);
 
 #endif
