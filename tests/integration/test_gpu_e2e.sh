@@ -69,11 +69,17 @@ promql "PromQL: GPU 0 junction temperature" 95 'lens_gpu_temperature_celsius{gpu
 promql "PromQL: total VRAM of the node" 206108098560 'sum(lens_gpu_vram_total_bytes{node="fake-node"})'
 promql "PromQL: receive bytes of mlx5_1" 10000 'lens_ib_port_receive_bytes_total{hca="mlx5_1"}'
 
-# A GPU disappears: the agent restarts on a node with two GPUs.
+# A GPU disappears while the agent runs (its sysfs entries vanish).
+rm -f "$FAKE_ROOT/sys/class/drm/card2"
+rm -rf "$FAKE_ROOT/sys/devices/pci0000:83"
+check "a GPU that disappears while the agent runs is marked gone" wait_for 20 sh -c "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '[.items[].present] == [true, true, false]' >/dev/null"
+check "and its series leave /metrics" sh -c "! curl -s http://$AGENT_HTTP/metrics | grep -q 'bdf=\"0000:83:00.0\"'"
+
+# The agent restarts on a node with two GPUs.
 stop_fake_agent
 check "the agent exited cleanly" grep -q 'msg="agent stopped"' "$T/agent.log"
 start_fake_agent "--gpus 2 --hcas 2" --node-name fake-node --sample-interval 300ms --backend rocm_smi
-check "the missing GPU is marked gone" wait_for 20 sh -c "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '[.items[].present] == [true, true, false]' >/dev/null"
+check "after a restart the missing GPU stays gone" wait_for 20 sh -c "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '[.items[].present] == [true, true, false]' >/dev/null"
 check "without a real /dev/kfd, GPU driver events are off and the agent says why" grep -q 'msg="GPU driver events unavailable" backend=rocm_smi reason=' "$T/agent.log"
 check_eq "and reports it as a metric" 0 "$(agent_metric lens_agent_gpu_events_supported)"
 check "lensctl shows it Gone" grep -qE '^fake-node +2 +0000:83:00.0 .* Gone$' <<<"$("$B/bin/lensctl" gpus)"
