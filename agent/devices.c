@@ -15,6 +15,7 @@
 #include "gpu.h"
 #include "ib.h"
 #include "log.h"
+#include "ticker.h"
 
 #define MAX_GPUS 64
 #define MAX_HCAS 32
@@ -80,10 +81,8 @@ struct devices {
 	struct gpu_backend *backend;
 	struct ib_reader *ib;
 	struct emitter *em;
-	pthread_t thread;
+	struct ticker *ticker;
 	pthread_mutex_t lock; /* guards pub */
-	pthread_cond_t cond;
-	bool stopping, started;
 	bool events_on; /* the backend delivers driver events */
 	struct snapshot work, pub; /* work: the sampling thread's own */
 	struct buf inventory_sig;
@@ -698,21 +697,9 @@ static void render(struct buf *out, void *arg)
 
 /* Lifecycle ------------------------------------------------------------------- */
 
-static void *devices_main(void *arg)
+static void tick(void *arg)
 {
-	struct devices *d = arg;
-	pthread_mutex_lock(&d->lock);
-	while (!d->stopping) {
-		struct timespec ts = clock_deadline(d->cfg.interval_ns);
-		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
-		if (d->stopping)
-			break;
-		pthread_mutex_unlock(&d->lock);
-		devices_sample_now(d);
-		pthread_mutex_lock(&d->lock);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
+	devices_sample_now(arg);
 }
 
 /* Driver events need the backend's support and, with ROCm SMI, /dev/kfd
@@ -775,7 +762,6 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 	d->em = em;
 	d->scratch = xcalloc(1, sizeof *d->scratch);
 	pthread_mutex_init(&d->lock, NULL);
-	clock_cond_init(&d->cond);
 	int rc = open_backend(d, err, errlen);
 	if (rc) {
 		d->ops = NULL;
@@ -793,13 +779,10 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 		 d->events_on);
 	if (d->work.ngpus == 0 && d->work.nhcas == 0)
 		log_info("no AMD GPUs or InfiniBand HCAs found on this node");
-	if (cfg->interval_ns > 0) {
-		if (pthread_create(&d->thread, NULL, devices_main, d)) {
-			snprintf(err, errlen, "cannot start the device sampling thread");
-			devices_stop(d);
-			return -EAGAIN;
-		}
-		d->started = true;
+	if (cfg->interval_ns > 0 && ticker_start(cfg->interval_ns, tick, d, &d->ticker)) {
+		snprintf(err, errlen, "cannot start the device sampling thread");
+		devices_stop(d);
+		return -EAGAIN;
 	}
 	*out = d;
 	return 0;
@@ -809,17 +792,10 @@ void devices_stop(struct devices *d)
 {
 	if (!d)
 		return;
-	if (d->started) {
-		pthread_mutex_lock(&d->lock);
-		d->stopping = true;
-		pthread_cond_signal(&d->cond);
-		pthread_mutex_unlock(&d->lock);
-		pthread_join(d->thread, NULL);
-	}
+	ticker_stop(d->ticker);
 	if (d->ops && d->backend)
 		d->ops->close(d->backend);
 	ib_reader_close(d->ib);
-	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	buf_free(&d->inventory_sig);
 	for (int i = 0; i < MAX_GPUS; i++)

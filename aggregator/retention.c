@@ -2,15 +2,14 @@
 #include "retention.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "ticker.h"
 
 #define RETENTION_LOCK_KEY "7418246114"
 #define BATCH "10000"
@@ -18,10 +17,7 @@
 struct retention {
 	struct retention_config cfg;
 	struct db_pool *pool;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stopping;
+	struct ticker *ticker;
 	struct prom_family *f_deleted;
 };
 
@@ -85,21 +81,9 @@ long long retention_sweep(struct retention *r)
 	return total;
 }
 
-static void *retention_main(void *arg)
+static void tick(void *arg)
 {
-	struct retention *r = arg;
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		struct timespec ts = clock_deadline(r->cfg.interval_ns);
-		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-		if (r->stopping)
-			break;
-		pthread_mutex_unlock(&r->lock);
-		retention_sweep(r);
-		pthread_mutex_lock(&r->lock);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	retention_sweep(arg);
 }
 
 int retention_start(const struct retention_config *cfg, struct db_pool *pool,
@@ -108,11 +92,9 @@ int retention_start(const struct retention_config *cfg, struct db_pool *pool,
 	struct retention *r = xcalloc(1, sizeof *r);
 	r->cfg = *cfg;
 	r->pool = pool;
-	pthread_mutex_init(&r->lock, NULL);
-	clock_cond_init(&r->cond);
 	r->f_deleted = prom_counter(reg, "lens_aggregator_retention_deleted_rows_total",
 				    "Rows deleted by retention, by table.", "table");
-	if (pthread_create(&r->thread, NULL, retention_main, r)) {
+	if (ticker_start(cfg->interval_ns, tick, r, &r->ticker)) {
 		free(r);
 		return -EAGAIN;
 	}
@@ -124,12 +106,6 @@ void retention_stop(struct retention *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->lock);
+	ticker_stop(r->ticker);
 	free(r);
 }

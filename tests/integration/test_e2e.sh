@@ -36,7 +36,12 @@ check "aggregator exposes the ingest latency histogram" test -n "$(agg_metric 'l
 stop_pid "$AGENT_PID" lens-agent
 check "agent drained before exiting" grep -q 'msg="agent stopped" drained=true spooled_records=0' "$T/agent.log"
 stop_pid "$AGG_PID" lens-aggregator
-start_aggregator --offline-after 1s
+start_aggregator --offline-after 1s --retention-interval 1s --heartbeat-retention 2s \
+  --ledger-retention 2s
 check "a node without heartbeats turns offline" wait_for 10 sh -c "curl -sf $API/api/v1/nodes/e2e-node-1 | grep -q '\"status\":\"offline\"'"
 check "lensctl shows it NotReady" grep -qE '^e2e-node-1 +NotReady ' <<<"$(LENS_SERVER=$API "$B/bin/lensctl" nodes)"
+check "retention deletes heartbeats and ledger rows past their age" wait_for 20 sh -c \
+  "test \$(psql '$DB_URL' -Atqc 'SELECT count(*) FROM heartbeats') = 0 && test \$(psql '$DB_URL' -Atqc 'SELECT count(*) FROM envelopes') = 0"
+check "and counts what it deleted" test "$(agg_metric 'lens_aggregator_retention_deleted_rows_total{table="heartbeats"}')" -ge 1
+check_eq "the node itself stays" 1 "$(sql "SELECT count(*) FROM nodes")"
 stop_pid "$AGG_PID" lens-aggregator
