@@ -125,12 +125,24 @@ static const char ledger_sql[] =
 	" ORDER BY node, boot_id, stream, seq"
 	" ON CONFLICT DO NOTHING RETURNING node, boot_id::text, stream, seq";
 
+/* Device samples without driver events skip the ledger: a resent sample
+ * replaces the same or an older one in memory, so exactly-once buys
+ * nothing there and would cost a row per sample (one per node every
+ * interval). Everything else is recorded. */
+static bool needs_ledger(const Envelope *e)
+{
+	return e->payload_case != LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES ||
+	       e->device_samples->n_events > 0;
+}
+
 static void ledger_stmt(struct ingest_item **items, int n, struct pgarray_stmt *st)
 {
 	struct pgarray *a = st->a;
 	pgarray_stmt_init(st, ledger_sql, 6);
 	for (int i = 0; i < n; i++) {
 		const Envelope *e = items[i]->env;
+		if (!needs_ledger(e))
+			continue;
 		pgarray_str(&a[0], e->node_name);
 		pgarray_str(&a[1], e->boot_id);
 		pgarray_i64(&a[2], e->stream_id);
@@ -204,7 +216,7 @@ static int try_batch(struct writer *w, struct ingest_item **items, int n, char *
 		     size_t errlen, char *sqlstate)
 {
 	for (int i = 0; i < n; i++)
-		items[i]->status = STATUS(DUPLICATE);
+		items[i]->status = needs_ledger(items[i]->env) ? STATUS(DUPLICATE) : STATUS(STORED);
 	int64_t t0 = clock_mono_ns();
 	int rc = write_ledger(w->conn, items, n, err, errlen, sqlstate);
 	if (!rc)

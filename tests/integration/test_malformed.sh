@@ -52,5 +52,13 @@ out=$(send envelope --node event-node --seq 1 --gpu-event reset_begin)
 check "a device sample carrying a GPU event is stored" grep -q '^status=STORED' <<<"$out"
 check_eq "the event is in device_events" "0000:81:00.0|reset_begin|test event from nngsend" \
   "$(sql "SELECT bdf, event, message FROM device_events WHERE node = 'event-node'")"
+out=$(send envelope --node event-node --seq 1 --gpu-event reset_begin)
+check "the same event envelope again is a duplicate, not a second event" grep -q '^status=DUPLICATE' <<<"$out"
+check_eq "one event row" 1 "$(sql "SELECT count(*) FROM device_events WHERE node = 'event-node'")"
+
+# Plain device samples skip the ledger: a resend just replaces the sample.
+out=$(send envelope --node sample-node --seq 5 --samples; send envelope --node sample-node --seq 5 --samples)
+check_eq "plain device samples are stored, resent or not" "2" "$(grep -c '^status=STORED' <<<"$out")"
+check_eq "and leave no ledger rows" 0 "$(sql "SELECT count(*) FROM envelopes WHERE node = 'sample-node'")"
 check "the aggregator still serves the API" curl -sf -o /dev/null "http://$AGG_HTTP/api/v1/nodes/raw-node"
 stop_pid "$AGG_PID" lens-aggregator

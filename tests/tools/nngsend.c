@@ -7,6 +7,7 @@
  *      --truncate K (send only the first K bytes of the packed envelope)
  *      --agent-version-hex HEX (raw bytes, e.g. invalid UTF-8)
  *      --gpu-event NAME (a DeviceSamples with one GPU driver event instead)
+ *      --samples (a DeviceSamples with one GPU sample and no event instead)
  *
  * Prints "status=STORED reason=... stream=S seq=N", or "status=none" and
  * exits 1 when no answer came within 5 s. */
@@ -86,6 +87,20 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
 			e.device_samples = &ds;
 			i++;
+		} else if (!strcmp(a, "--samples")) {
+			static Lens__V1__GpuSample gs = LENS__V1__GPU_SAMPLE__INIT, *gsp = &gs;
+			static uint32_t metric = 0;
+			static double value = 42;
+			gs.bdf = "0000:81:00.0";
+			gs.n_metric = gs.n_value = 1;
+			gs.metric = &metric;
+			gs.value = &value;
+			ds.sampled_unix_ns = e.sent_unix_ns;
+			ds.n_gpus = 1;
+			ds.gpus = &gsp;
+			e.stream_id = 2;
+			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
+			e.device_samples = &ds;
 		} else if (!strcmp(a, "--no-payload"))
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
 	}
