@@ -14,13 +14,14 @@ if [ -n "${FUZZ_SECONDS:-}" ]; then
 else
   budget="-runs=300000 -seed=1"; what="300000 seeded runs"; corpus_of() { mkdir -p "$out/$1.fixed"; rm -rf "$out/$1.fixed"/*; echo "$out/$1.fixed"; }
 fi
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ibuild/san/gen -D_GNU_SOURCE"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent -Ibuild/san/gen -D_GNU_SOURCE"
 n=0 failed=0
 declare -A srcs=(
   [fuzz_envelope]="common/envelope.c build/san/gen/lens.pb-c.c"
   [fuzz_text]="common/clock.c common/config.c common/log.c common/buf.c"
+  [fuzz_cgroup]="agent/cgroup.c"
 )
-for t in fuzz_envelope fuzz_text; do
+for t in fuzz_envelope fuzz_text fuzz_cgroup; do
   n=$((n + 1))
   # shellcheck disable=SC2086
   if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c 2>"$out/$t.build.log"; then
