@@ -137,7 +137,7 @@ int cgroup_parse_proc(const char *text, struct cgroup_pod *out)
 {
 	memset(out, 0, sizeof *out);
 	int rc = 0;
-	bool v2_seen = false;
+	bool from_v2 = false;
 	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
 		if (*line == '\n')
 			line++;
@@ -153,11 +153,16 @@ int cgroup_parse_proc(const char *text, struct cgroup_pod *out)
 		bool v2 = strncmp(line, "0::", 3) == 0;
 		struct cgroup_pod p;
 		int r = cgroup_parse_path(path, &p);
-		if (v2 || (!v2_seen && p.in_pod && !out->in_pod)) {
+		/* A line naming a pod beats one that does not; among those, the
+		 * unified (v2) hierarchy beats the first v1 one. In hybrid mode
+		 * the v2 line is often just "0::/". */
+		if (p.in_pod && (!out->in_pod || (v2 && !from_v2))) {
 			*out = p;
 			rc = r;
+			from_v2 = v2;
+		} else if (r < 0 && !out->in_pod) {
+			rc = r;
 		}
-		v2_seen |= v2;
 	}
 	return rc;
 }

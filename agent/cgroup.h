@@ -24,8 +24,8 @@ struct cgroup_pod {
  * pod's), or -EINVAL for a path that names a pod in a malformed way. */
 int cgroup_parse_path(const char *path, struct cgroup_pod *out);
 
-/* Parses the text of /proc/<pid>/cgroup: the v2 line ("0::/...") when
- * there is one, else the first v1 line that names a pod. */
+/* Parses the text of /proc/<pid>/cgroup: the v2 line ("0::/...") when it
+ * names a pod, else the first v1 line that does (hybrid hosts). */
 int cgroup_parse_proc(const char *text, struct cgroup_pod *out);
 
 #endif

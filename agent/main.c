@@ -18,6 +18,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "nodeinfo.h"
+#include "procscan.h"
 #include "procstat.h"
 #include "sender.h"
 #include "spool.h"
@@ -96,7 +97,8 @@ static const char usage[] =
 	"usage: lens-agent [flags] [run|inventory|version] [flags]\n\n"
 	"Collects node, device and workload data and streams it to lens-aggregator.\n"
 	"  run        run the agent (default)\n"
-	"  inventory  print this node's GPUs and HCAs with one sample each as JSON, and exit";
+	"  inventory  print this node's GPUs and HCAs with one sample each as JSON, and exit\n"
+	"  processes  print each process holding or using a GPU or HCA, with its pod, as JSON";
 
 /* HTTP --------------------------------------------------------------------- */
 
@@ -295,6 +297,42 @@ static int inventory(void)
 	return 0;
 }
 
+static void print_process(const struct proc_entry *e, void *arg)
+{
+	(void)arg;
+	static const char *const kinds[] = {"kfd", "gpu", "ib"};
+	json_t *devs = json_array();
+	for (int i = 0; i < e->ndevices; i++) {
+		const struct proc_device *d = &e->devices[i];
+		json_t *o = json_pack("{s:s,s:s,s:b,s:b}", "kind", kinds[d->kind], "id", d->id,
+				      "held", d->held, "used", d->used);
+		if (d->vram_bytes >= 0)
+			json_object_set_new(o, "vram_bytes", json_integer(d->vram_bytes));
+		json_array_append_new(devs, o);
+	}
+	json_t *pod = e->pod.in_pod ? json_pack("{s:s,s:s,s:s,s:s,s:b}", "uid", e->pod.pod_uid,
+						   "qos", e->pod.qos, "container_id",
+						   e->pod.container_id, "runtime", e->pod.runtime,
+						   "conmon", e->pod.conmon)
+				    : json_null();
+	json_t *o = json_pack("{s:i,s:s,s:o,s:o}", "pid", e->pid, "comm", e->comm, "pod", pod,
+			      "devices", devs);
+	json_dumpf(o, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(o);
+}
+
+/* `lens-agent processes`: one JSON line per process using devices. */
+static int processes(void)
+{
+	int n = procscan_run(C.host_root, C.sysfs_root, print_process, NULL);
+	if (n < 0) {
+		fprintf(stderr, "lens-agent: cannot read %s/proc: %s\n", C.host_root, strerror(-n));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -322,6 +360,8 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (strcmp(cmd, "inventory") == 0) {
 		rc = inventory();
+	} else if (strcmp(cmd, "processes") == 0) {
+		rc = processes();
 	} else if (strcmp(cmd, "run") == 0) {
 		struct agent a = {.cfg = C};
 		rc = run(&a);

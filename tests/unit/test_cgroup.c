@@ -107,6 +107,12 @@ static void test_proc_file(void **state)
 			 0);
 	assert_true(p.in_pod);
 	assert_string_equal(p.pod_uid, UID);
+	/* hybrid: an empty unified hierarchy, the pod in v1 */
+	assert_int_equal(cgroup_parse_proc("0::/\n4:memory:/kubepods/besteffort/pod" UID "/" CID "\n",
+					   &p),
+			 0);
+	assert_true(p.in_pod);
+	assert_string_equal(p.qos, "besteffort");
 	assert_int_equal(cgroup_parse_proc("garbage without colons\n\n", &p), 0);
 	assert_false(p.in_pod);
 }

@@ -1,0 +1,42 @@
+/* procscan: the process view of device use, for the pod mapping (issue
+ * 4, groundwork). For every process under a proc root: its pod (from its
+ * cgroup), the device nodes it holds open (/dev/kfd, /dev/dri/renderD*
+ * and card*, /dev/infiniband/uverbs*) mapped to the PCI BDF or HCA behind
+ * them through sysfs (never index arithmetic), and KFD's per-process view
+ * (GPUs with compute queues, VRAM per GPU), the stronger signal: a ROCm
+ * process opens every GPU's render node but queues only on those it uses.
+ * A field that fails to parse is skipped; the rest of the scan stands. */
+#ifndef LENS_PROCSCAN_H
+#define LENS_PROCSCAN_H
+
+#include <stdint.h>
+
+#include "cgroup.h"
+
+#define PROCSCAN_MAX_DEVICES 32
+
+enum proc_dev_kind { PROC_DEV_KFD, PROC_DEV_GPU, PROC_DEV_IB };
+
+struct proc_device {
+	enum proc_dev_kind kind;
+	char id[40];       /* BDF for a GPU, HCA name for IB, "" for /dev/kfd */
+	bool held;         /* an open fd on its node */
+	bool used;         /* KFD compute queues on it */
+	int64_t vram_bytes; /* KFD per-process VRAM, -1 when unknown */
+};
+
+struct proc_entry {
+	int pid;
+	char comm[32];
+	struct cgroup_pod pod;
+	int ndevices;
+	struct proc_device devices[PROCSCAN_MAX_DEVICES];
+};
+
+/* Calls fn for each process that holds or uses a device. proc_root and
+ * sysfs_root are "" on a node. Returns the number of processes reported
+ * or a negative errno when the proc root cannot be read. */
+int procscan_run(const char *proc_root, const char *sysfs_root,
+		 void (*fn)(const struct proc_entry *e, void *arg), void *arg);
+
+#endif
