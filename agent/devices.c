@@ -361,7 +361,7 @@ static void emit_samples(struct devices *d, const struct snapshot *w, int64_t no
 }
 
 /* One cycle: sample, derive health, publish, emit. */
-void devices_sample_now(struct devices *d)
+static void devices_sample_now(struct devices *d)
 {
 	int64_t t0 = clock_mono_ns(), now = clock_now_ns();
 	struct snapshot *w = &d->work;

@@ -26,7 +26,5 @@ struct devices;
 int devices_start(const struct devices_config *cfg, struct emitter *em,
 		  struct prom_registry *reg, struct devices **out, char *err, size_t errlen);
 void devices_stop(struct devices *d);
-/* Takes one sample now, on the calling thread (tests, benchmarks). */
-void devices_sample_now(struct devices *d);
 
 #endif
