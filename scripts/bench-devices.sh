@@ -8,7 +8,7 @@ set -euo pipefail
 B=${1:-build}
 W=$(mktemp -d /tmp/lens-bench-dev.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$W"' EXIT
-port() { while :; do p=$((20000 + RANDOM % 30000)); ss -Htln "sport = :$p" | grep -q . || { echo $p; return; }; done; }
+port() { "$(dirname "$0")/free-port.sh"; }
 tck=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 metric() { curl -s "http://$1/metrics" | awk -v n="$2" '$1 == n {print $2}'; }

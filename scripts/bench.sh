@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port() { while :; do p=$((20000 + RANDOM % 30000)); ss -Htln "sport = :$p" | grep -q . || { echo $p; return; }; done; }
+port() { "$(dirname "$0")/free-port.sh"; }
 URL=$(scripts/pg.sh start "$W/pg")
 NNG=tcp://127.0.0.1:$(port)
 HTTP=127.0.0.1:$(port)

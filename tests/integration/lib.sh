@@ -35,13 +35,7 @@ wait_for() {
   done
 }
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-}
+free_port() { "$ROOT/scripts/free-port.sh"; }
 
 start_pg() {
   PGDIR=$T/pg
