@@ -94,11 +94,8 @@ static int file_fd(struct sysfs_dir *d, const char *name)
 
 /* One read from the start into out (NUL-terminated, trailing newline and
  * blanks cut). Sysfs attributes fit in a page and come in one read. */
-int sysfs_read_text_at(struct sysfs_dir *d, const char *name, char *out, size_t len)
+static int read_fd(int fd, char *out, size_t len)
 {
-	int fd = file_fd(d, name);
-	if (fd < 0)
-		return fd;
 	ssize_t n = pread(fd, out, len - 1, 0);
 	if (n < 0)
 		return -errno;
@@ -107,6 +104,12 @@ int sysfs_read_text_at(struct sysfs_dir *d, const char *name, char *out, size_t 
 		n--;
 	out[n] = '\0';
 	return 0;
+}
+
+int sysfs_read_text_at(struct sysfs_dir *d, const char *name, char *out, size_t len)
+{
+	int fd = file_fd(d, name);
+	return fd < 0 ? fd : read_fd(fd, out, len);
 }
 
 int sysfs_read_str_at(struct sysfs_dir *d, const char *name, char *out, size_t len)
@@ -151,17 +154,11 @@ static int read_path(const char *path, char *out, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = read(fd, out, len - 1);
-	int rc = n < 0 ? -errno : 0;
+	int rc = read_fd(fd, out, len);
 	close(fd);
-	if (rc)
-		return rc;
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t' ||
-			 out[n - 1] == '\r'))
-		n--;
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	return 0;
+	if (!rc)
+		out[strcspn(out, "\n")] = '\0';
+	return rc;
 }
 
 int sysfs_read_str(const char *path, char *out, size_t len)

@@ -39,6 +39,15 @@ static size_t from_hex(const char *hex, uint8_t *out, size_t max)
 	return n;
 }
 
+/* Makes e carry ds on the metrics stream, as an agent sends samples. */
+static void carry_samples(Envelope *e, Lens__V1__DeviceSamples *ds)
+{
+	ds->sampled_unix_ns = e->sent_unix_ns;
+	e->stream_id = 2;
+	e->payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
+	e->device_samples = ds;
+}
+
 static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 {
 	Lens__V1__Heartbeat hb = LENS__V1__HEARTBEAT__INIT;
@@ -80,12 +89,9 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			ev.event = (char *)v;
 			ev.message = "test event from nngsend";
 			ev.unix_ns = e.sent_unix_ns;
-			ds.sampled_unix_ns = e.sent_unix_ns;
 			ds.n_events = 1;
 			ds.events = &evp;
-			e.stream_id = 2;
-			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
-			e.device_samples = &ds;
+			carry_samples(&e, &ds);
 			i++;
 		} else if (!strcmp(a, "--samples")) {
 			static Lens__V1__GpuSample gs = LENS__V1__GPU_SAMPLE__INIT, *gsp = &gs;
@@ -95,12 +101,9 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			gs.n_metric = gs.n_value = 1;
 			gs.metric = &metric;
 			gs.value = &value;
-			ds.sampled_unix_ns = e.sent_unix_ns;
 			ds.n_gpus = 1;
 			ds.gpus = &gsp;
-			e.stream_id = 2;
-			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES;
-			e.device_samples = &ds;
+			carry_samples(&e, &ds);
 		} else if (!strcmp(a, "--no-payload"))
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
 	}
