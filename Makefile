@@ -16,7 +16,7 @@ else
 endif
 
 CC ?= cc
-PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl
+PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)
@@ -35,7 +35,8 @@ AGG_SRC := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard aggregator/migrations/*.sql))
 
-GEN := $(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h $(B)/gen/migrations_data.c $(B)/gen/version.h
+PROTOS := lens podresources
+GEN := $(foreach p,$(PROTOS),$(B)/gen/$(p).pb-c.c $(B)/gen/$(p).pb-c.h) $(B)/gen/migrations_data.c $(B)/gen/version.h
 OBJ = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBCOMMON := $(B)/lib/libcommon.a
@@ -47,7 +48,7 @@ BINS := $(B)/bin/lens-agent $(B)/bin/lens-aggregator $(B)/bin/lensctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC)) $(B)/tests/fake_kubelet
 
 .PHONY: all deps test demo bench fuzz clean testbins FORCE
 all: $(BINS)
@@ -63,8 +64,10 @@ $(B)/gen/version.h: FORCE
 	@echo '#define LENS_VERSION "$(VERSION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
+# Generated sources stay after the build (make would delete them as intermediates).
+.SECONDARY: $(GEN)
 
-$(B)/gen/lens.pb-c.c $(B)/gen/lens.pb-c.h: proto/lens.proto
+$(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
@@ -73,17 +76,17 @@ $(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # Objects --------------------------------------------------------------------
-$(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h | $(B)/gen/version.h
+$(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h | $(B)/gen/version.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -MMD -MP -c $< -o $@
 
-$(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/lens.pb-c.h
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Iaggregator -Wno-unused-parameter -c $< -o $@
 
-$(LIBCOMMON): $(call OBJ,$(COMMON_SRC)) $(B)/obj/gen/lens.pb-c.o
+$(LIBCOMMON): $(call OBJ,$(COMMON_SRC)) $(B)/obj/gen/lens.pb-c.o $(B)/obj/gen/podresources.pb-c.o
 $(LIBAGENT): $(call OBJ,$(AGENT_SRC))
 $(LIBAGG): $(call OBJ,$(AGG_SRC)) $(B)/obj/gen/migrations_data.o
 $(LIBCLI): $(call OBJ,$(CLI_SRC))
@@ -106,6 +109,10 @@ $(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCL
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
 $(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/fake_kubelet: $(call OBJ,tests/fixtures/kubelet/fake_kubelet.c) $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

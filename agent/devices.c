@@ -89,6 +89,8 @@ struct devices {
 	unsigned cycles;
 	bool relist;
 	struct prom_metric *m_cycles, *m_errors, *m_seconds, *m_gpus, *m_hcas;
+	devices_owner_fn owner_fn; /* set once, before scrapes matter */
+	void *owner_arg;
 	/* Base labels of each GPU and port, built once per scrape. */
 	struct buf gpu_base[MAX_GPUS], port_base[MAX_PORTS];
 };
@@ -425,15 +427,32 @@ static const struct {
 	 PROM_COUNTER, 1, NULL, NULL},
 };
 
-static void build_gpu_labels(struct buf *l, const char *node, const struct gpu_info *g)
+/* The pod labels of an assigned device; none while it is free, so a
+ * series never keeps the labels of a pod that is gone. */
+static void owner_labels(struct buf *l, const struct devices *d, const char *kind,
+			 const char *id)
+{
+	struct device_owner o = {{0}};
+	if (d->owner_fn)
+		d->owner_fn(d->owner_arg, kind, id, &o);
+	if (!o.pod[0])
+		return;
+	prom_label(l, "namespace", o.namespace_);
+	prom_label(l, "pod", o.pod);
+	prom_label(l, "container", o.container);
+	prom_label(l, "workload", o.workload);
+}
+
+static void build_gpu_labels(struct buf *l, const struct devices *d, const struct gpu_info *g)
 {
 	char idx[16];
 	snprintf(idx, sizeof idx, "%d", g->index);
 	buf_reset(l);
-	prom_label(l, "node", node);
+	prom_label(l, "node", d->node);
 	prom_label(l, "gpu", idx);
 	prom_label(l, "bdf", g->bdf);
 	prom_label(l, "uuid", g->unique_id);
+	owner_labels(l, d, "gpu", g->bdf);
 }
 
 /* l = the base labels of GPU i of the snapshot being rendered. */
@@ -600,14 +619,16 @@ static const struct {
 	{IB_RNR_NAK_RETRY_ERR, "lens_ib_port_errors_total", NULL, "rnr_nak_retry"},
 };
 
-static void build_port_labels(struct buf *l, const char *node, const char *hca, int number)
+static void build_port_labels(struct buf *l, const struct devices *d, const char *hca,
+			      int number)
 {
 	char port[8];
 	snprintf(port, sizeof port, "%d", number);
 	buf_reset(l);
-	prom_label(l, "node", node);
+	prom_label(l, "node", d->node);
 	prom_label(l, "hca", hca);
 	prom_label(l, "port", port);
+	owner_labels(l, d, "ib", hca);
 }
 
 /* l = the base labels of port k of HCA h (ports are numbered in order). */
@@ -683,9 +704,9 @@ static void render(struct buf *out, void *arg)
 	pthread_mutex_lock(&d->lock);
 	const struct snapshot *p = &d->pub;
 	for (int i = 0; i < p->ngpus; i++)
-		build_gpu_labels(&d->gpu_base[i], d->node, &p->gpus[i].info);
+		build_gpu_labels(&d->gpu_base[i], d, &p->gpus[i].info);
 	for (int i = 0; i < p->nports; i++)
-		build_port_labels(&d->port_base[i], d->node, p->ports[i].hca, p->ports[i].port);
+		build_port_labels(&d->port_base[i], d, p->ports[i].hca, p->ports[i].port);
 	render_gpu_info(out, d, p, &l);
 	render_gpu_values(out, d, p, &l);
 	render_gpu_pcie(out, d, p, &l);
@@ -786,6 +807,28 @@ int devices_start(const struct devices_config *cfg, struct emitter *em,
 	}
 	*out = d;
 	return 0;
+}
+
+void devices_set_owner_fn(struct devices *d, devices_owner_fn fn, void *arg)
+{
+	pthread_mutex_lock(&d->lock);
+	d->owner_fn = fn;
+	d->owner_arg = arg;
+	pthread_mutex_unlock(&d->lock);
+}
+
+json_t *devices_ids(struct devices *d)
+{
+	json_t *out = json_array();
+	pthread_mutex_lock(&d->lock);
+	for (int i = 0; i < d->pub.ngpus; i++)
+		json_array_append_new(out, json_pack("{s:s,s:s}", "kind", "gpu", "id",
+						     d->pub.gpus[i].info.bdf));
+	for (int i = 0; i < d->pub.nhcas; i++)
+		json_array_append_new(out, json_pack("{s:s,s:s}", "kind", "ib", "id",
+						     d->pub.hcas[i].name));
+	pthread_mutex_unlock(&d->lock);
+	return out;
 }
 
 void devices_stop(struct devices *d)

@@ -18,6 +18,8 @@
 #include "inventory.h"
 #include "log.h"
 #include "nodeinfo.h"
+#include "oci.h"
+#include "podmap.h"
 #include "procscan.h"
 #include "procstat.h"
 #include "sender.h"
@@ -26,10 +28,13 @@
 struct agent_config {
 	char *aggregator, *node_name, *host_root, *spool_dir, *listen, *log_level;
 	char *tls_ca, *tls_cert_key, *tls_server_name, *gpu_backend, *sysfs_root;
+	char *kubelet_url, *kubelet_token, *kubelet_ca, *podres_socket, *oci_dirs, *pod_log_dir;
 	int64_t spool_max, spool_segment, heartbeat, request_timeout, reconnect_min,
-		reconnect_max, drain_timeout, sample_interval;
+		reconnect_max, drain_timeout, sample_interval, pod_interval, kubelet_interval,
+		kubelet_timeout, pod_resend;
 	long long inflight;
 	double temp_limit;
+	bool kubelet_insecure;
 };
 
 struct agent {
@@ -40,6 +45,7 @@ struct agent {
 	struct sender *sender;
 	struct httpd *http;
 	struct devices *devices;
+	struct podmap *podmap;
 	struct emitter em;
 	int64_t start_ns;
 	struct prom_metric *m_heartbeats, *m_emit_errors;
@@ -89,6 +95,30 @@ static const struct cfg_opt options[] = {
 	 "GPU temperature (celsius) at or above which the GPU is unhealthy"},
 	{"sysfs-root", "LENS_SYSFS_ROOT", CFG_STR, &C.sysfs_root, "",
 	 "prefix for /sys when reading devices (tests; \"\" on a node)"},
+	{"pod-interval", "LENS_POD_INTERVAL", CFG_DURATION, &C.pod_interval, "1s",
+	 "time between pod-mapping scans (processes, OCI specs, pod-resources)"},
+	{"kubelet-url", "LENS_KUBELET_URL", CFG_STR, &C.kubelet_url, "",
+	 "kubelet API for pod metadata, e.g. https://$NODE_IP:10250 (\"\": /var/log/pods names only)"},
+	{"kubelet-token-file", "LENS_KUBELET_TOKEN_FILE", CFG_STR, &C.kubelet_token,
+	 "/var/run/secrets/kubernetes.io/serviceaccount/token",
+	 "bearer token for the kubelet (read on every call)"},
+	{"kubelet-ca-file", "LENS_KUBELET_CA_FILE", CFG_STR, &C.kubelet_ca, "",
+	 "CA that verifies the kubelet's certificate (\"\": system CAs)"},
+	{"kubelet-insecure", "LENS_KUBELET_INSECURE", CFG_BOOL, &C.kubelet_insecure, "false",
+	 "do not verify the kubelet's certificate (it is often self-signed)"},
+	{"kubelet-interval", "LENS_KUBELET_INTERVAL", CFG_DURATION, &C.kubelet_interval, "10s",
+	 "time between pod list refreshes (sooner when an unknown pod appears)"},
+	{"kubelet-timeout", "LENS_KUBELET_TIMEOUT", CFG_DURATION, &C.kubelet_timeout, "3s",
+	 "timeout of kubelet and pod-resources calls"},
+	{"pod-resources-socket", "LENS_POD_RESOURCES_SOCKET", CFG_STR, &C.podres_socket,
+	 "/var/lib/kubelet/pod-resources/kubelet.sock",
+	 "kubelet pod-resources gRPC socket (\"\": do not ask)"},
+	{"oci-state-dirs", "LENS_OCI_STATE_DIRS", CFG_STR, &C.oci_dirs, OCI_DEFAULT_DIRS,
+	 "container runtime state directories holding each container's config.json"},
+	{"pod-log-dir", "LENS_POD_LOG_DIR", CFG_STR, &C.pod_log_dir, "/var/log/pods",
+	 "kubelet's pod log directory (pod names when the kubelet API is not available)"},
+	{"pod-map-resend", "LENS_POD_MAP_RESEND", CFG_DURATION, &C.pod_resend, "5m",
+	 "send an unchanged pod map again after this long (fresh per-process VRAM)"},
 	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
@@ -98,7 +128,8 @@ static const char usage[] =
 	"Collects node, device and workload data and streams it to lens-aggregator.\n"
 	"  run        run the agent (default)\n"
 	"  inventory  print this node's GPUs and HCAs with one sample each as JSON, and exit\n"
-	"  processes  print each process holding or using a GPU or HCA, with its pod, as JSON";
+	"  processes  print each process holding or using a GPU or HCA, with its pod, as JSON\n"
+	"  pods       print this node's pod/device map (docs/pods.md) as JSON, and exit";
 
 /* HTTP --------------------------------------------------------------------- */
 
@@ -126,8 +157,18 @@ static void handle_healthz(const struct http_req *req, struct http_resp *resp, v
 			    (json_int_t)ss.bytes));
 }
 
+/* The current pod/device map, as `lens-agent pods` prints it. */
+static void handle_pods(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)req;
+	struct agent *a = arg;
+	json_t *doc = podmap_snapshot(a->podmap);
+	http_json(resp, 200, doc ? doc : json_object());
+}
+
 static const struct http_route routes[] = {
 	{"GET", "/metrics", handle_metrics, false},
+	{"GET", "/pods", handle_pods, false},
 	{"GET", "/healthz", handle_healthz, false},
 	{NULL, NULL, NULL, false},
 };
@@ -173,6 +214,18 @@ static void send_heartbeat(struct agent *a)
 
 /* Lifecycle ---------------------------------------------------------------- */
 
+static struct podmap_config podmap_config_from(const struct agent_config *c, const char *node)
+{
+	return (struct podmap_config){
+		.node = node, .proc_root = c->host_root, .sysfs_root = c->sysfs_root,
+		.oci_dirs = c->oci_dirs, .podres_socket = c->podres_socket,
+		.log_dir = c->pod_log_dir,
+		.kubelet = {c->kubelet_url, c->kubelet_token, c->kubelet_ca, c->kubelet_insecure,
+			    c->kubelet_timeout},
+		.interval_ns = c->pod_interval, .kubelet_interval_ns = c->kubelet_interval,
+		.resend_ns = c->pod_resend};
+}
+
 static int start(struct agent *a, char *err, size_t errlen)
 {
 	struct agent_config *c = &a->cfg;
@@ -202,6 +255,10 @@ static int start(struct agent *a, char *err, size_t errlen)
 				    c->temp_limit, a->ni.node_name};
 	if ((rc = devices_start(&dc, &a->em, a->reg, &a->devices, err, errlen)))
 		return rc;
+	struct podmap_config pc = podmap_config_from(c, a->ni.node_name);
+	if ((rc = podmap_start(&pc, a->devices, &a->em, a->reg, &a->podmap, err, errlen)))
+		return rc;
+	devices_set_owner_fn(a->devices, podmap_owner, a->podmap);
 	/* Last: /healthz answers once everything it reports on is running. */
 	struct httpd_config hc = {.listen = c->listen, .threads = 1, .max_body = 1 << 16,
 				  .max_header_bytes = 16384, .metric_prefix = "lens_agent"};
@@ -213,6 +270,9 @@ static int start(struct agent *a, char *err, size_t errlen)
 static void stop(struct agent *a)
 {
 	httpd_stop(a->http);
+	if (a->devices)
+		devices_set_owner_fn(a->devices, NULL, NULL);
+	podmap_stop(a->podmap);
 	devices_stop(a->devices);
 	sender_stop(a->sender);
 	spool_close(a->spool);
@@ -333,6 +393,39 @@ static int processes(void)
 	return 0;
 }
 
+/* `lens-agent pods`: one scan, the map on stdout. */
+static int pods(void)
+{
+	char err[512];
+	struct prom_registry *reg = prom_registry_new();
+	struct devices *d = NULL;
+	struct podmap *pm = NULL;
+	struct nodeinfo ni;
+	if (nodeinfo_collect(&ni, C.node_name, C.host_root, err, sizeof err)) {
+		fprintf(stderr, "lens-agent: %s\n", err);
+		prom_registry_free(reg);
+		return 1;
+	}
+	struct devices_config dc = {C.gpu_backend, C.sysfs_root, 0, C.temp_limit, ni.node_name};
+	struct podmap_config pc = podmap_config_from(&C, ni.node_name);
+	pc.interval_ns = 0;
+	int rc = devices_start(&dc, NULL, reg, &d, err, sizeof err);
+	if (!rc)
+		rc = podmap_start(&pc, d, NULL, reg, &pm, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "lens-agent: %s\n", err);
+	} else {
+		json_t *doc = podmap_snapshot(pm);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(doc);
+	}
+	podmap_stop(pm);
+	devices_stop(d);
+	prom_registry_free(reg);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -362,6 +455,8 @@ int main(int argc, char **argv)
 		rc = inventory();
 	} else if (strcmp(cmd, "processes") == 0) {
 		rc = processes();
+	} else if (strcmp(cmd, "pods") == 0) {
+		rc = pods();
 	} else if (strcmp(cmd, "run") == 0) {
 		struct agent a = {.cfg = C};
 		rc = run(&a);

@@ -12,10 +12,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "devnode.h"
 #include "files.h"
 #include "sysfs.h"
-
-#define DRM_MAJOR 226
 
 static struct proc_device *find_or_add(struct proc_entry *e, enum proc_dev_kind kind,
 				       const char *id)
@@ -33,34 +32,6 @@ static struct proc_device *find_or_add(struct proc_entry *e, enum proc_dev_kind 
 	return d;
 }
 
-/* The PCI device behind a char node: the component before "drm" or
- * "infiniband_verbs" in the realpath of /sys/dev/char/<maj>:<min>. */
-static int char_dev_bdf(const char *sysfs_root, unsigned maj, unsigned min, char *out,
-			size_t len)
-{
-	char path[PATH_MAX], real[PATH_MAX];
-	sysfs_path(path, sizeof path, sysfs_root, "/sys/dev/char/%u:%u", maj, min);
-	if (!realpath(path, real))
-		return -errno;
-	char *cut = strrchr(real, '/');
-	if (cut)
-		*cut = '\0'; /* .../<BDF>/drm */
-	cut = strrchr(real, '/');
-	if (cut)
-		*cut = '\0'; /* .../<BDF> */
-	cut = strrchr(real, '/');
-	snprintf(out, len, "%s", cut ? cut + 1 : real);
-	return 0;
-}
-
-/* uverbsN -> its HCA name, from the verbs class directory. */
-static int uverbs_hca(const char *sysfs_root, const char *node, char *out, size_t len)
-{
-	char path[PATH_MAX];
-	sysfs_path(path, sizeof path, sysfs_root, "/sys/class/infiniband_verbs/%s/ibdev", node);
-	return sysfs_read_str(path, out, len);
-}
-
 /* One fd: a device node we care about, or nothing. */
 static void classify_fd(const char *sysfs_root, const char *fdpath, struct proc_entry *e)
 {
@@ -70,18 +41,14 @@ static void classify_fd(const char *sysfs_root, const char *fdpath, struct proc_
 		return;
 	target[n] = '\0';
 	struct stat st;
+	/* The prefix test first: it spares a stat for every ordinary fd. */
 	if (strncmp(target, "/dev/", 5) != 0 || stat(fdpath, &st) || !S_ISCHR(st.st_mode))
 		return;
-	struct proc_device *d = NULL;
-	if (strcmp(target, "/dev/kfd") == 0) {
-		d = find_or_add(e, PROC_DEV_KFD, "");
-	} else if (strncmp(target, "/dev/dri/", 9) == 0 && major(st.st_rdev) == DRM_MAJOR) {
-		if (char_dev_bdf(sysfs_root, major(st.st_rdev), minor(st.st_rdev), id, sizeof id) == 0)
-			d = find_or_add(e, PROC_DEV_GPU, id);
-	} else if (strncmp(target, "/dev/infiniband/uverbs", 22) == 0) {
-		if (uverbs_hca(sysfs_root, target + 16, id, sizeof id) == 0)
-			d = find_or_add(e, PROC_DEV_IB, id);
-	}
+	static const enum proc_dev_kind kinds[] = {
+		[DEVNODE_KFD] = PROC_DEV_KFD, [DEVNODE_GPU] = PROC_DEV_GPU, [DEVNODE_IB] = PROC_DEV_IB};
+	enum devnode_kind k = devnode_resolve(sysfs_root, major(st.st_rdev), minor(st.st_rdev), id,
+					      sizeof id);
+	struct proc_device *d = k == DEVNODE_OTHER ? NULL : find_or_add(e, kinds[k], id);
 	if (d)
 		d->held = true;
 }

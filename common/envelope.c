@@ -19,6 +19,8 @@ const char *envelope_payload_name(int payload_case)
 		return "device_inventory";
 	case LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES:
 		return "device_samples";
+	case LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP:
+		return "pod_device_map";
 	default:
 		return "unknown";
 	}
