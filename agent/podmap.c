@@ -203,15 +203,6 @@ static const json_t *find_pod(const json_t *doc, const char *uid)
 	return NULL;
 }
 
-/* How strongly an assignment ties a device to its pod, for choosing the
- * one pod whose labels a device's series carry. */
-static int strength(const json_t *a)
-{
-	return json_is_true(json_object_get(a, "used")) * 4 +
-	       json_is_true(json_object_get(a, "allocated")) * 2 +
-	       json_is_true(json_object_get(a, "held"));
-}
-
 static json_t *owners_of(const json_t *doc)
 {
 	json_t *owners = json_object(), *a;
@@ -220,7 +211,7 @@ static json_t *owners_of(const json_t *doc)
 		char key[128];
 		snprintf(key, sizeof key, "%s/%s", str(a, "device_kind"), str(a, "device_id"));
 		json_t *have = json_object_get(owners, key);
-		if (have && json_integer_value(json_object_get(have, "strength")) >= strength(a))
+		if (have && json_integer_value(json_object_get(have, "strength")) >= podmsg_strength(a))
 			continue;
 		const json_t *pod = find_pod(doc, str(a, "pod_uid"));
 		const json_t *w = json_array_get(json_object_get(pod, "workloads"), 0);
@@ -228,7 +219,7 @@ static json_t *owners_of(const json_t *doc)
 				    json_pack("{s:s,s:s,s:s,s:s,s:i}", "namespace",
 					      str(pod, "namespace"), "pod", str(pod, "name"),
 					      "container", str(a, "container"), "workload",
-					      str(w, "name"), "strength", strength(a)));
+					      str(w, "name"), "strength", podmsg_strength(a)));
 	}
 	return owners;
 }

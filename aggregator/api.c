@@ -10,11 +10,10 @@
 #include "migrate.h"
 #include "nodes.h"
 
-#define DEFAULT_LIMIT 100
-#define MAX_LIMIT 1000
+#define DEFAULT_LIMIT API_DEFAULT_LIMIT
+#define MAX_LIMIT API_MAX_LIMIT
 
-/* A pooled connection for a handler, or a 503 already answered. */
-static PGconn *acquire(struct api *a, struct http_resp *resp)
+PGconn *api_acquire(struct api *a, struct http_resp *resp)
 {
 	char err[256];
 	PGconn *c = db_acquire(a->pool, err, sizeof err);
@@ -23,7 +22,7 @@ static PGconn *acquire(struct api *a, struct http_resp *resp)
 	return c;
 }
 
-static void db_failed(struct http_resp *resp, const char *err)
+void api_db_failed(struct http_resp *resp, const char *err)
 {
 	log_warn("query failed", "err=%s", log_q(err));
 	http_error(resp, 503, "database_error", "query failed: %s", err);
@@ -73,20 +72,19 @@ static void handle_nodes(const struct http_req *req, struct http_resp *resp, voi
 	long long offset, limit;
 	if (http_paging(req, resp, DEFAULT_LIMIT, MAX_LIMIT, &offset, &limit))
 		return;
-	PGconn *c = acquire(a, resp);
+	PGconn *c = api_acquire(a, resp);
 	if (!c)
 		return;
 	json_t *out;
 	char err[256];
 	if (nodes_list(c, a->offline_after_ns, offset, limit, &out, err, sizeof err))
-		db_failed(resp, err);
+		api_db_failed(resp, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);
 }
 
-/* A node name from the request, or NULL with a 400 already answered. */
-static const char *valid_node(struct http_resp *resp, const char *name)
+const char *api_valid_node(struct http_resp *resp, const char *name)
 {
 	if (envelope_valid_node_name(name))
 		return name;
@@ -97,16 +95,16 @@ static const char *valid_node(struct http_resp *resp, const char *name)
 static void handle_node(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct api *a = arg;
-	const char *name = valid_node(resp, http_param(req, "name"));
+	const char *name = api_valid_node(resp, http_param(req, "name"));
 	if (!name)
 		return;
-	PGconn *c = acquire(a, resp);
+	PGconn *c = api_acquire(a, resp);
 	if (!c)
 		return;
 	json_t *out;
 	char err[256];
 	if (nodes_get(c, a->offline_after_ns, name, &out, err, sizeof err))
-		db_failed(resp, err);
+		api_db_failed(resp, err);
 	else if (!out)
 		http_error(resp, 404, "not_found", "no node named \"%s\"", name);
 	else
@@ -118,19 +116,20 @@ static void handle_node(const struct http_req *req, struct http_resp *resp, void
 static int node_filter(const struct http_req *req, struct http_resp *resp, const char **node)
 {
 	*node = http_query(req, "node");
-	return *node && !valid_node(resp, *node) ? -1 : 0;
+	return *node && !api_valid_node(resp, *node) ? -1 : 0;
 }
 
-static void list_devices(struct api *a, const char *kind, const char *node, long long offset,
-			 long long limit, struct http_resp *resp)
+static void list_devices(struct api *a, struct devices_query *q, struct http_resp *resp)
 {
-	PGconn *c = acquire(a, resp);
+	PGconn *c = api_acquire(a, resp);
 	if (!c)
 		return;
 	json_t *out;
 	char err[256];
-	if (devices_list(c, a->cache, kind, node, offset, limit, &out, err, sizeof err))
-		db_failed(resp, err);
+	q->samples = a->cache;
+	q->pods = a->pods;
+	if (devices_list(c, q, &out, err, sizeof err))
+		api_db_failed(resp, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);
@@ -139,18 +138,11 @@ static void list_devices(struct api *a, const char *kind, const char *node, long
 static void handle_devices(const struct http_req *req, struct http_resp *resp, void *arg,
 			   const char *kind)
 {
-	const char *node;
-	long long offset, limit;
-	if (node_filter(req, resp, &node) ||
-	    http_paging(req, resp, DEFAULT_LIMIT, MAX_LIMIT, &offset, &limit))
+	struct devices_query q = {.kind = kind, .workload = http_query(req, "workload")};
+	if (node_filter(req, resp, &q.node) ||
+	    http_paging(req, resp, DEFAULT_LIMIT, MAX_LIMIT, &q.offset, &q.limit))
 		return;
-	if (http_query(req, "workload")) {
-		http_error(resp, 400, "bad_parameter",
-			   "filtering by workload needs the pod mapping, which this aggregator "
-			   "does not have yet");
-		return;
-	}
-	list_devices(arg, kind, node, offset, limit, resp);
+	list_devices(arg, &q, resp);
 }
 
 static void handle_gpus(const struct http_req *req, struct http_resp *resp, void *arg)
@@ -167,21 +159,23 @@ static void handle_ib(const struct http_req *req, struct http_resp *resp, void *
 static void handle_node_devices(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct api *a = arg;
-	const char *name = valid_node(resp, http_param(req, "name"));
+	const char *name = api_valid_node(resp, http_param(req, "name"));
 	if (!name)
 		return;
-	PGconn *c = acquire(a, resp);
+	PGconn *c = api_acquire(a, resp);
 	if (!c)
 		return;
 	json_t *gpus = NULL, *hcas = NULL, *node = NULL;
 	char err[256];
+	struct devices_query gq = {"gpu", name, NULL, 0, MAX_LIMIT, a->cache, a->pods};
+	struct devices_query hq = {"ib", name, NULL, 0, MAX_LIMIT, a->cache, a->pods};
 	int rc = nodes_get(c, a->offline_after_ns, name, &node, err, sizeof err);
 	if (!rc && node)
-		rc = devices_list(c, a->cache, "gpu", name, 0, MAX_LIMIT, &gpus, err, sizeof err);
+		rc = devices_list(c, &gq, &gpus, err, sizeof err);
 	if (!rc && node)
-		rc = devices_list(c, a->cache, "ib", name, 0, MAX_LIMIT, &hcas, err, sizeof err);
+		rc = devices_list(c, &hq, &hcas, err, sizeof err);
 	if (rc)
-		db_failed(resp, err);
+		api_db_failed(resp, err);
 	else if (!node)
 		http_error(resp, 404, "not_found", "no node named \"%s\"", name);
 	else
@@ -205,5 +199,14 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/nodes/{name}/devices", handle_node_devices, false},
 	{"GET", "/api/v1/gpus", handle_gpus, false},
 	{"GET", "/api/v1/ib", handle_ib, false},
+	{"GET", "/api/v1/pods", api_pods, false},
+	{"GET", "/api/v1/pods/cache", api_pods_cache, false},
+	{"GET", "/api/v1/pods/workload/cache", api_workload_cache, false},
+	/* The paths of the system Lens replaces, for clients that use them. */
+	{"GET", "/pods/cache", api_pods_cache, false},
+	{"GET", "/pods/workload/cache", api_workload_cache, false},
+	{"GET", "/api/v1/workloads", api_workloads, false},
+	{"GET", "/api/v1/workloads/{uid}", api_workload, false},
+	{"GET", "/api/v1/devices/{node}/{device}/history", api_device_history, false},
 	{NULL, NULL, NULL, false},
 };

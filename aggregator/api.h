@@ -12,13 +12,35 @@
 #include "httpd.h"
 #include "prom.h"
 
+struct podcache;
+
 struct api {
 	struct db_pool *pool;
 	struct prom_registry *reg;
 	int64_t offline_after_ns;
 	struct devcache *cache;
+	struct podcache *pods;
 };
 
 extern const struct http_route api_routes[];
+
+#define API_DEFAULT_LIMIT 100
+#define API_MAX_LIMIT 1000
+
+/* Helpers the handler files share. */
+/* A pooled connection for a handler, or NULL with a 503 already answered. */
+PGconn *api_acquire(struct api *a, struct http_resp *resp);
+/* Answers 503 for a failed query and logs it. */
+void api_db_failed(struct http_resp *resp, const char *err);
+/* name when it is a valid node name, else NULL with a 400 answered. */
+const char *api_valid_node(struct http_resp *resp, const char *name);
+
+/* The pod-mapping handlers (api_pods.c). */
+void api_pods(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_pods_cache(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_workload_cache(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_workload(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg);
 
 #endif

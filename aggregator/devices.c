@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "db.h"
 #include "pgjson.h"
+#include "podcache.h"
 
 /* Upserts the devices of each inventory and marks the node's other
  * devices gone. Only the newest inventory of a node in a batch counts
@@ -137,47 +138,44 @@ static void attach_samples(struct devcache *cache, json_t *item, const char *kin
 	}
 }
 
-int devices_list(PGconn *c, struct devcache *cache, const char *kind, const char *node,
-		 long long offset, long long limit, json_t **out, char *err, size_t errlen)
+/* The pods holding the device now, and why none when none does. */
+static void attach_pods(struct podcache *pods, json_t *item, const char *kind)
 {
-	char off[32], lim[32];
-	snprintf(off, sizeof off, "%lld", offset);
-	snprintf(lim, sizeof lim, "%lld", limit);
-	const char *p[] = {kind, node, off, lim};
-	PGresult *rows = db_exec(c,
-				 "SELECT node, id, attributes, present, first_seen, last_seen,"
-				 " count(*) OVER () AS total FROM devices"
-				 " WHERE kind = $1 AND ($2::text IS NULL OR node = $2)"
-				 " ORDER BY node, (attributes->>'index')::int NULLS LAST, id"
-				 " OFFSET $3::bigint LIMIT $4::bigint",
-				 4, p, err, errlen, NULL);
-	if (!rows)
-		return -EIO;
-	json_t *items = json_array();
-	long long total = 0;
-	int n = PQntuples(rows);
-	for (int i = 0; i < n; i++) {
-		json_t *item = pgjson_row(rows, i);
-		total = (long long)json_integer_value(json_object_get(item, "total"));
-		json_object_del(item, "total");
-		attach_samples(cache, item, kind);
-		json_array_append_new(items, item);
-	}
-	PQclear(rows);
-	if (n == 0 && offset > 0) {
-		/* Past the end: count separately so total stays right. */
-		PGresult *r = db_exec(c,
-				      "SELECT count(*) FROM devices WHERE kind = $1 AND"
-				      " ($2::text IS NULL OR node = $2)",
-				      2, p, err, errlen, NULL);
-		if (!r) {
-			json_decref(items);
-			return -EIO;
-		}
-		total = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		PQclear(r);
-	}
-	*out = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "offset",
-			 (json_int_t)offset, "limit", (json_int_t)limit);
-	return 0;
+	json_t *holders = podcache_device(pods, json_string_value(json_object_get(item, "node")),
+					  kind, json_string_value(json_object_get(item, "id")));
+	json_object_set(item, "pods", holders ? json_object_get(holders, "pods") : json_array());
+	json_object_set(item, "unmapped_reason",
+			holders ? json_object_get(holders, "unmapped_reason") : NULL);
+	if (!json_object_get(item, "unmapped_reason"))
+		json_object_set_new(item, "unmapped_reason", json_null());
+	json_decref(holders);
+}
+
+static void attach_each(json_t *item, void *arg)
+{
+	const struct devices_query *q = arg;
+	attach_samples(q->samples, item, q->kind);
+	if (q->pods)
+		attach_pods(q->pods, item, q->kind);
+}
+
+/* A workload (UID or name) whose pods hold the device now. */
+#define DEVICES_WHERE                                                                     \
+	" WHERE kind = $1 AND ($2::text IS NULL OR node = $2) AND ($3::text IS NULL OR"     \
+	" EXISTS (SELECT 1 FROM device_assignments d JOIN pod_workloads pw"                  \
+	"  ON pw.pod_uid = d.pod_uid JOIN workloads w ON w.uid = pw.workload_uid"            \
+	"  WHERE d.node = devices.node AND d.device_kind = devices.kind"                     \
+	"  AND d.device_id = devices.id AND d.until IS NULL AND (w.uid = $3 OR w.name = $3)))"
+
+int devices_list(PGconn *c, const struct devices_query *q, json_t **out, char *err,
+		 size_t errlen)
+{
+	const char *p[] = {q->kind, q->node, q->workload};
+	return pgjson_page(c,
+			   "SELECT node, id, attributes, present, first_seen, last_seen FROM devices"
+			   DEVICES_WHERE
+			   " ORDER BY node, (attributes->>'index')::int NULLS LAST, id"
+			   " OFFSET $4::bigint LIMIT $5::bigint",
+			   "SELECT count(*) FROM devices" DEVICES_WHERE, 3, p, q->offset, q->limit,
+			   attach_each, (void *)q, out, err, errlen);
 }

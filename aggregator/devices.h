@@ -17,8 +17,20 @@ void devices_stmt_inventory(Envelope *const *envs, int n, struct pgarray_stmt *s
  * envelopes (the samples themselves go to devcache). */
 void devices_stmt_events(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
-/* GPUs, optionally of one node, paged: {"items", "total", "offset", "limit"}. */
-int devices_list(PGconn *c, struct devcache *cache, const char *kind, const char *node,
-		 long long offset, long long limit, json_t **out, char *err, size_t errlen);
+struct podcache;
+
+struct devices_query {
+	const char *kind;      /* gpu | ib */
+	const char *node;      /* NULL: every node */
+	const char *workload;  /* NULL, or a workload UID or name holding the device now */
+	long long offset, limit;
+	struct devcache *samples;
+	struct podcache *pods; /* NULL: no "pods"/"unmapped_reason" per device */
+};
+
+/* Devices, paged: {"items", "total", "offset", "limit"}; each item with its
+ * latest sample and its current pods. */
+int devices_list(PGconn *c, const struct devices_query *q, json_t **out, char *err,
+		 size_t errlen);
 
 #endif

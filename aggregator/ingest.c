@@ -14,6 +14,8 @@
 #include "db.h"
 #include "log.h"
 #include "devcache.h"
+#include "podcache.h"
+#include "pods.h"
 #include "devices.h"
 #include "nodes.h"
 #include "pgarray.h"
@@ -36,6 +38,7 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT, nodes_stmt_heartbeats, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY, devices_stmt_inventory, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, devices_stmt_events, true},
+	{LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP, pods_stmt_maps, true},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
 
@@ -227,16 +230,17 @@ static int try_batch(struct writer *w, struct ingest_item **items, int n, char *
 	return rc;
 }
 
-/* After COMMIT: payloads that live in memory. */
+/* After COMMIT: payloads that live in memory too. */
 static void update_cache(struct ingest *in, struct ingest_item **items, int n)
 {
-	if (!in->cfg.cache)
-		return;
 	Envelope **envs = xmalloc(sizeof *envs * (size_t)n);
 	for (size_t s = 0; s < NSTORES; s++) {
 		int k = stores[s].to_cache ? select_new(items, n, stores[s].payload_case, envs) : 0;
-		if (k)
+		if (k && stores[s].payload_case == LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES &&
+		    in->cfg.cache)
 			devcache_update(in->cfg.cache, envs, k);
+		else if (k && in->cfg.pods)
+			podcache_update(in->cfg.pods, envs, k);
 	}
 	free(envs);
 }

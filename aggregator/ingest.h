@@ -26,12 +26,14 @@ struct ingest_item {
 };
 
 struct devcache;
+struct podcache;
 
 struct ingest_config {
 	const char *db_url;
 	int writers;
 	int max_batch;
 	struct devcache *cache; /* latest device samples, updated after COMMIT */
+	struct podcache *pods;  /* latest pod/device maps, updated after COMMIT */
 };
 
 struct ingest;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "db.h"
 #include "devcache.h"
+#include "podcache.h"
 #include "httpd.h"
 #include "ingest.h"
 #include "log.h"
@@ -77,6 +78,7 @@ struct aggregator {
 	struct receiver *receiver;
 	struct retention *retention;
 	struct devcache *cache;
+	struct podcache *pods;
 };
 
 /* Applies migrations, retrying while the database is unreachable, until
@@ -127,7 +129,8 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 	prom_fn(g->reg, PROM_GAUGE, "lens_aggregator_device_cache_entries",
 		"Devices (GPUs, HCA ports) whose latest sample is held in memory.", cache_entries,
 		g->cache);
-	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache};
+	g->pods = podcache_new();
+	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods};
 	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
 				  .max_body = 8 << 20, .max_header_bytes = 16384,
 				  .token = C.token, .metric_prefix = "lens_aggregator"};
@@ -136,8 +139,15 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 
 static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 {
-	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache};
-	int rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
+	/* The pod caches come back from the database before new maps arrive. */
+	PGconn *c = db_acquire(g->pool, err, errlen);
+	int rc = c ? podcache_load(g->pods, c, err, errlen) : -EIO;
+	if (c)
+		db_release(g->pool, c);
+	if (rc)
+		return rc;
+	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods};
+	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
 	if (rc)
 		return rc;
 	struct receiver_config rc_cfg = {C.listen, (int)C.contexts, C.tls_ca, C.tls_cert_key};
@@ -158,6 +168,7 @@ static void stop(struct aggregator *g)
 	httpd_stop(g->http);
 	db_pool_free(g->pool);
 	devcache_free(g->cache);
+	podcache_free(g->pods);
 	prom_registry_free(g->reg);
 }
 

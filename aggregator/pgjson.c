@@ -3,8 +3,12 @@
  * arrives as "2026-11-21 23:48:51.07+00". */
 #include "pgjson.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "db.h"
 
 #define OID_BOOL 16
 #define OID_INT8 20
@@ -72,4 +76,39 @@ json_t *pgjson_rows(const PGresult *r)
 	for (int i = 0; i < PQntuples(r); i++)
 		json_array_append_new(a, pgjson_row(r, i));
 	return a;
+}
+
+int pgjson_page(PGconn *c, const char *sql, const char *count_sql, int n,
+		const char *const *params, long long offset, long long limit,
+		void (*each)(json_t *item, void *arg), void *arg, json_t **out, char *err,
+		size_t errlen)
+{
+	const char *p[PGJSON_MAX_PARAMS + 2];
+	char off[32], lim[32];
+	if (n > PGJSON_MAX_PARAMS)
+		return snprintf(err, errlen, "too many parameters"), -EINVAL;
+	memcpy(p, params, sizeof *p * (size_t)n);
+	snprintf(off, sizeof off, "%lld", offset);
+	snprintf(lim, sizeof lim, "%lld", limit);
+	p[n] = off;
+	p[n + 1] = lim;
+	PGresult *rows = db_exec(c, sql, n + 2, p, err, errlen, NULL);
+	PGresult *count = rows ? db_exec(c, count_sql, n, p, err, errlen, NULL) : NULL;
+	if (!count) {
+		PQclear(rows);
+		return -EIO;
+	}
+	json_t *items = json_array();
+	for (int i = 0; i < PQntuples(rows); i++) {
+		json_t *item = pgjson_row(rows, i);
+		if (each)
+			each(item, arg);
+		json_array_append_new(items, item);
+	}
+	*out = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total",
+			 (json_int_t)strtoll(PQgetvalue(count, 0, 0), NULL, 10), "offset",
+			 (json_int_t)offset, "limit", (json_int_t)limit);
+	PQclear(rows);
+	PQclear(count);
+	return 0;
 }

@@ -8,7 +8,18 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#define PGJSON_MAX_PARAMS 8
+
 json_t *pgjson_row(const PGresult *r, int row);
 json_t *pgjson_rows(const PGresult *r);
+
+/* A paged list, {"items", "total", "offset", "limit"}: sql selects the
+ * rows with params $1..$n, then $n+1 = OFFSET and $n+2 = LIMIT;
+ * count_sql counts all rows with the same $1..$n. each (may be NULL) is
+ * called on every item before it is added. Returns 0 or -EIO with err. */
+int pgjson_page(PGconn *c, const char *sql, const char *count_sql, int n,
+		const char *const *params, long long offset, long long limit,
+		void (*each)(json_t *item, void *arg), void *arg, json_t **out, char *err,
+		size_t errlen);
 
 #endif

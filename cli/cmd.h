@@ -24,6 +24,9 @@ int cmd_nodes(struct cmd_ctx *ctx);
 int cmd_version(struct cmd_ctx *ctx);
 int cmd_gpus(struct cmd_ctx *ctx);
 int cmd_top(struct cmd_ctx *ctx);
+int cmd_pods(struct cmd_ctx *ctx);
+int cmd_workloads(struct cmd_ctx *ctx);
+int cmd_describe(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

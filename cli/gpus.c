@@ -1,4 +1,5 @@
-/* gpus: `lensctl gpus [--node N]`, every GPU with its latest sample, and
+/* gpus: `lensctl gpus [--node N]`, every GPU with its latest sample and
+ * the pod and workload holding it, and
  * `lensctl top`, the same table refreshed in place like top(1). */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "envelope.h"
+#include "podmsg.h"
 #include "table.h"
 
 static const char *str(json_t *o, const char *key)
@@ -52,6 +54,29 @@ static void health(json_t *sample, char *out, size_t len)
 	buf_free(&b);
 }
 
+/* The pod that holds the GPU most strongly (used > allocated > held) as
+ * namespace/name, "+N" when others share it, and that pod's workload. */
+static void holder(json_t *g, char *pod, size_t plen, char *workload, size_t wlen)
+{
+	json_t *pods = json_object_get(g, "pods"), *p, *best = NULL;
+	int best_score = -1;
+	size_t i;
+	json_array_foreach(pods, i, p) {
+		int score = podmsg_strength(p);
+		if (score > best_score)
+			best = p, best_score = score;
+	}
+	pod[0] = workload[0] = '\0';
+	if (!best)
+		return;
+	size_t more = json_array_size(pods) - 1;
+	snprintf(pod, plen, "%s/%s%s", str(best, "namespace"), str(best, "name"), more ? ",+" : "");
+	if (more)
+		snprintf(pod + strlen(pod), plen - strlen(pod), "%zu", more);
+	snprintf(workload, wlen, "%s",
+		 str(json_array_get(json_object_get(best, "workloads"), 0), "name"));
+}
+
 static void add_gpu_row(struct table *t, json_t *g)
 {
 	json_t *attr = json_object_get(g, "attributes"), *sample = json_object_get(g, "sample");
@@ -75,17 +100,20 @@ static void add_gpu_row(struct table *t, json_t *g)
 	health(sample, hl, sizeof hl);
 	if (!json_is_true(json_object_get(g, "present")))
 		snprintf(hl, sizeof hl, "Gone");
+	char pod[320], workload[256];
+	holder(g, pod, sizeof pod, workload, sizeof workload);
 	const char *cells[] = {str(g, "node"), idx, str(g, "id"), str(attr, "product"), util, vram,
-			       temp, power, hl, str(attr, "serial"), str(attr, "unique_id"),
-			       str(attr, "driver_version"), str(sample, "sampled_at")};
+			       temp, power, hl, pod, workload, str(attr, "serial"),
+			       str(attr, "unique_id"), str(attr, "driver_version"),
+			       str(sample, "sampled_at")};
 	table_add(t, cells);
 }
 
 static int print_gpus(struct cmd_ctx *ctx, int wide)
 {
-	static const char *const headers[] = {"NODE",   "GPU",    "BDF",    "PRODUCT", "UTIL",
-					      "VRAM",   "TEMP",   "POWER",  "HEALTH",  "SERIAL",
-					      "UUID",   "DRIVER", "SAMPLED"};
+	static const char *const headers[] = {"NODE",   "GPU",    "BDF",     "PRODUCT", "UTIL",
+					      "VRAM",   "TEMP",   "POWER",   "HEALTH",  "POD",
+					      "WORKLOAD", "SERIAL", "UUID",  "DRIVER",  "SAMPLED"};
 	char err[512];
 	if (ctx->node && !envelope_valid_node_name(ctx->node)) {
 		snprintf(err, sizeof err, "\"%s\" is not a valid node name", ctx->node);
@@ -105,7 +133,7 @@ static int print_gpus(struct cmd_ctx *ctx, int wide)
 	} else if (json_array_size(items) == 0) {
 		fprintf(stderr, "No GPUs found.\n");
 	} else {
-		struct table *t = table_new(wide ? 13 : 9, headers);
+		struct table *t = table_new(wide ? 15 : 11, headers);
 		size_t i;
 		json_t *g;
 		json_array_foreach(items, i, g)

@@ -18,7 +18,7 @@ static const struct cfg_opt options[] = {
 	{"token", "LENS_TOKEN", CFG_STR, &token, NULL, "bearer token for the API"},
 	{"output", "LENS_OUTPUT", CFG_STR, &output, "table", "table, wide or json", 'o'},
 	{"timeout", "LENS_TIMEOUT", CFG_DURATION, &timeout, "10s", "request timeout"},
-	{"node", NULL, CFG_STR, &node, NULL, "gpus, top: only this node"},
+	{"node", NULL, CFG_STR, &node, NULL, "gpus, top, pods, workloads: only this node"},
 	{"interval", NULL, CFG_DURATION, &interval, "2s", "top: refresh period"},
 	{"iterations", NULL, CFG_INT, &iterations, "0", "top: stop after N refreshes (0: never)"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
@@ -30,6 +30,10 @@ static const char usage[] =
 	"  nodes [NAME]   list nodes (NAME, STATUS, AGE, LAST-SEEN, KERNEL, AGENT)\n"
 	"  gpus           list GPUs with their latest sample (--node NODE)\n"
 	"  top            GPU utilization, VRAM, power and temperature, refreshing\n"
+	"  pods           pods with their devices and workload (--node NODE)\n"
+	"  workloads      workloads with their pods, nodes, GPUs and HCAs\n"
+	"  describe workload NAME|UID\n"
+	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
 
 static const struct {
@@ -42,6 +46,11 @@ static const struct {
 	{"gpus", cmd_gpus},
 	{"gpu", cmd_gpus},
 	{"top", cmd_top},
+	{"pods", cmd_pods},
+	{"pod", cmd_pods},
+	{"workloads", cmd_workloads},
+	{"workload", cmd_workloads},
+	{"describe", cmd_describe},
 };
 
 void cmd_print_json(json_t *v)

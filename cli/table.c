@@ -39,6 +39,11 @@ void table_add(struct table *t, const char *const *cells)
 
 void table_print(const struct table *t, FILE *out)
 {
+	table_print_indented(t, out, 0);
+}
+
+void table_print_indented(const struct table *t, FILE *out, int indent)
+{
 	size_t width[64] = {0};
 	for (int r = 0; r < t->nrows; r++)
 		for (int c = 0; c < t->ncols && c < 64; c++) {
@@ -47,6 +52,7 @@ void table_print(const struct table *t, FILE *out)
 				width[c] = n;
 		}
 	for (int r = 0; r < t->nrows; r++) {
+		fprintf(out, "%*s", indent, "");
 		for (int c = 0; c < t->ncols; c++) {
 			const char *v = t->cells[r * t->ncols + c];
 			if (c == t->ncols - 1)

@@ -11,6 +11,8 @@ struct table *table_new(int ncols, const char *const *headers);
 /* Adds a row of ncols cells (copied; NULL or "" prints as <none>). */
 void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *out);
+/* The same, every line indented (tables nested in `describe` output). */
+void table_print_indented(const struct table *t, FILE *out, int indent);
 void table_free(struct table *t);
 
 #endif

@@ -225,3 +225,8 @@ json_t *podmsg_to_json(const Lens__V1__PodDeviceMap *m)
 			 (json_int_t)m->observed_unix_ns, "pods", pods, "assignments", as,
 			 "unmapped", un, "sources", kv_json(m->sources, m->n_sources));
 }
+
+int podmsg_strength(const json_t *a)
+{
+	return b(a, "used") * 4 + b(a, "allocated") * 2 + b(a, "held");
+}

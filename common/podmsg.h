@@ -17,4 +17,9 @@ void podmsg_free_proto(Lens__V1__PodDeviceMap *m);
 /* The JSON form, with "observed_unix_ns" added. */
 json_t *podmsg_to_json(const Lens__V1__PodDeviceMap *m);
 
+/* How strongly an assignment ties a device to its pod (used > allocated
+ * > held): where several pods share a device, the strongest one names it
+ * in metric labels and the single-pod cache views. */
+int podmsg_strength(const json_t *assignment);
+
 #endif

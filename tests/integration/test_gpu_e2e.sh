@@ -28,7 +28,7 @@ dev=$(curl -s "$API/api/v1/nodes/fake-node/devices")
 check_eq "the node's devices" "3 2" "$(jq -r '"\(.gpus | length) \(.hcas | length)"' <<<"$dev")"
 
 out=$("$B/bin/lensctl" gpus)
-check "lensctl gpus has its header" grep -qE '^NODE +GPU +BDF +PRODUCT +UTIL +VRAM +TEMP +POWER +HEALTH$' <<<"$out"
+check "lensctl gpus has its header" grep -qE "^NODE +GPU +BDF +PRODUCT +UTIL +VRAM +TEMP +POWER +HEALTH +POD +WORKLOAD$" <<<"$out"
 check "lensctl gpus shows GPU 1 at 93%" grep -qE '^fake-node +1 +0000:82:00.0 +AMD Instinct MI210 +93% ' <<<"$out"
 out=$("$B/bin/lensctl" top --iterations 2 --interval 100ms --node fake-node)
 check_eq "lensctl top refreshes (two frames)" 2 "$(grep -c '^lensctl top - ' <<<"$out")"

@@ -1,0 +1,123 @@
+/* api_pods: the pod-mapping views of the REST API (docs/api.md): pods,
+ * workloads, a device's history from the database, and the in-memory
+ * cache views the system Lens replaces exposed. */
+#include "api.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "clock.h"
+#include "podcache.h"
+#include "pods.h"
+
+/* Answers a query's result: 200 with out, 404 for -ENOENT, 503 else. */
+static void answer(struct http_resp *resp, int rc, json_t *out, const char *err,
+		   const char *what)
+{
+	if (rc == -ENOENT)
+		http_error(resp, 404, "not_found", "no %s", what);
+	else if (rc)
+		api_db_failed(resp, err);
+	else
+		http_json(resp, 200, out);
+}
+
+/* The filters every list shares; -1 with a 400 answered when one is bad. */
+static int read_filter(const struct http_req *req, struct http_resp *resp,
+		       struct pods_filter *f)
+{
+	memset(f, 0, sizeof *f);
+	f->node = http_query(req, "node");
+	f->namespace_ = http_query(req, "namespace");
+	f->workload = http_query(req, "workload");
+	const char *all = http_query(req, "all");
+	f->all = all && (strcmp(all, "true") == 0 || strcmp(all, "1") == 0);
+	if (f->node && !api_valid_node(resp, f->node))
+		return -1;
+	return http_paging(req, resp, API_DEFAULT_LIMIT, API_MAX_LIMIT, &f->offset, &f->limit);
+}
+
+void api_pods(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	struct api *a = arg;
+	struct pods_filter f;
+	PGconn *c;
+	if (read_filter(req, resp, &f) || !(c = api_acquire(a, resp)))
+		return;
+	json_t *out = NULL;
+	char err[256];
+	int rc = pods_list(c, &f, &out, err, sizeof err);
+	answer(resp, rc, out, err, "pods");
+	db_release(a->pool, c);
+}
+
+void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	struct api *a = arg;
+	struct pods_filter f;
+	PGconn *c;
+	if (read_filter(req, resp, &f) || !(c = api_acquire(a, resp)))
+		return;
+	json_t *out = NULL;
+	char err[256];
+	int rc = pods_workloads(c, &f, &out, err, sizeof err);
+	answer(resp, rc, out, err, "workloads");
+	db_release(a->pool, c);
+}
+
+void api_workload(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	struct api *a = arg;
+	PGconn *c = api_acquire(a, resp);
+	if (!c)
+		return;
+	json_t *out = NULL;
+	char err[256];
+	int rc = pods_workload_get(c, http_param(req, "uid"), &out, err, sizeof err);
+	if (rc == -ENOENT)
+		http_error(resp, 404, "not_found", "no workload with UID or name \"%s\"",
+			   http_param(req, "uid"));
+	else
+		answer(resp, rc, out, err, "workload");
+	db_release(a->pool, c);
+}
+
+/* ?from= and ?to=: RFC 3339 or absent; -1 with a 400 answered when bad. */
+static int time_param(const struct http_req *req, struct http_resp *resp, const char *key,
+		      const char **out)
+{
+	int64_t ns;
+	*out = http_query(req, key);
+	if (!*out || clock_parse_rfc3339(*out, &ns) == 0)
+		return 0;
+	http_error(resp, 400, "bad_parameter", "%s=\"%s\" is not an RFC 3339 time", key, *out);
+	return -1;
+}
+
+void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	struct api *a = arg;
+	const char *node = api_valid_node(resp, http_param(req, "node")), *from, *to;
+	PGconn *c;
+	if (!node || time_param(req, resp, "from", &from) || time_param(req, resp, "to", &to) ||
+	    !(c = api_acquire(a, resp)))
+		return;
+	json_t *out = NULL;
+	char err[256];
+	int rc = pods_device_history(c, node, http_param(req, "device"), from, to, &out, err,
+				     sizeof err);
+	answer(resp, rc, out, err, "device");
+	db_release(a->pool, c);
+}
+
+void api_pods_cache(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)req;
+	http_json(resp, 200, podcache_devices_view(((struct api *)arg)->pods));
+}
+
+void api_workload_cache(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)req;
+	http_json(resp, 200, podcache_workloads_view(((struct api *)arg)->pods));
+}

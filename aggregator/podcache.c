@@ -1,0 +1,170 @@
+/* podcache: node -> {observed_unix_ns, doc}, behind one mutex. */
+#include "podcache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "podmsg.h"
+
+struct podcache {
+	pthread_mutex_t lock;
+	json_t *nodes; /* node -> map document (with observed_unix_ns) */
+};
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+struct podcache *podcache_new(void)
+{
+	struct podcache *pc = xcalloc(1, sizeof *pc);
+	pthread_mutex_init(&pc->lock, NULL);
+	pc->nodes = json_object();
+	return pc;
+}
+
+void podcache_free(struct podcache *pc)
+{
+	if (!pc)
+		return;
+	json_decref(pc->nodes);
+	pthread_mutex_destroy(&pc->lock);
+	free(pc);
+}
+
+/* Steals doc. */
+static void put(struct podcache *pc, const char *node, json_t *doc)
+{
+	pthread_mutex_lock(&pc->lock);
+	const json_t *have = json_object_get(pc->nodes, node);
+	if (!have || json_integer_value(json_object_get(have, "observed_unix_ns")) <
+			     json_integer_value(json_object_get(doc, "observed_unix_ns")))
+		json_object_set(pc->nodes, node, doc);
+	pthread_mutex_unlock(&pc->lock);
+	json_decref(doc);
+}
+
+void podcache_update(struct podcache *pc, Envelope *const *envs, int n)
+{
+	for (int i = 0; i < n; i++)
+		put(pc, envs[i]->node_name, podmsg_to_json(envs[i]->pod_device_map));
+}
+
+int podcache_load(struct podcache *pc, PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r = db_exec(c, "SELECT node, doc::text FROM node_pod_maps", 0, NULL, err, errlen,
+			      NULL);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *doc = json_loads(PQgetvalue(r, i, 1), 0, NULL);
+		if (doc)
+			put(pc, PQgetvalue(r, i, 0), doc);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static const json_t *find_pod(const json_t *doc, const char *uid)
+{
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "pods"), i, p)
+		if (strcmp(str(p, "uid"), uid) == 0)
+			return p;
+	return NULL;
+}
+
+/* The strongest assignment of each device of one map. */
+static json_t *node_devices(const json_t *doc)
+{
+	json_t *kinds = json_object(), *best = json_object(), *a;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "assignments"), i, a) {
+		char key[160];
+		snprintf(key, sizeof key, "%s/%s", str(a, "device_kind"), str(a, "device_id"));
+		const json_t *have = json_object_get(best, key);
+		if (have && podmsg_strength(have) >= podmsg_strength(a))
+			continue;
+		json_object_set(best, key, a);
+		const json_t *pod = find_pod(doc, str(a, "pod_uid"));
+		json_t *kind = json_object_get(kinds, str(a, "device_kind"));
+		if (!kind)
+			json_object_set_new(kinds, str(a, "device_kind"), kind = json_object());
+		json_object_set_new(kind, str(a, "device_id"),
+				    json_pack("[s,s]", str(pod, "name"), str(a, "pod_uid")));
+	}
+	json_decref(best);
+	return kinds;
+}
+
+json_t *podcache_devices_view(struct podcache *pc)
+{
+	json_t *out = json_object(), *doc;
+	const char *node;
+	pthread_mutex_lock(&pc->lock);
+	json_object_foreach(pc->nodes, node, doc)
+		json_object_set_new(out, node, node_devices(doc));
+	pthread_mutex_unlock(&pc->lock);
+	return out;
+}
+
+json_t *podcache_workloads_view(struct podcache *pc)
+{
+	json_t *out = json_object(), *doc, *p, *w;
+	const char *node;
+	size_t i, k;
+	pthread_mutex_lock(&pc->lock);
+	json_object_foreach(pc->nodes, node, doc) {
+		json_array_foreach(json_object_get(doc, "pods"), i, p) {
+			json_t *list = json_array();
+			json_array_foreach(json_object_get(p, "workloads"), k, w)
+				json_array_append_new(list, json_pack("[s,s]", str(w, "name"),
+								      str(w, "uid")));
+			json_object_set_new(out, str(p, "name"), list);
+		}
+	}
+	pthread_mutex_unlock(&pc->lock);
+	return out;
+}
+
+static json_t *holder(const json_t *doc, const json_t *a)
+{
+	const json_t *pod = find_pod(doc, str(a, "pod_uid"));
+	json_t *ws = json_object_get(pod, "workloads");
+	return json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "uid", str(a, "pod_uid"),
+			 "name", str(pod, "name"), "namespace", str(pod, "namespace"), "container",
+			 str(a, "container"), "workloads", ws ? ws : json_null(), "allocated",
+			 json_object_get(a, "allocated"), "held", json_object_get(a, "held"), "used",
+			 json_object_get(a, "used"), "vram_bytes", json_object_get(a, "vram_bytes"));
+}
+
+json_t *podcache_device(struct podcache *pc, const char *node, const char *kind,
+			const char *id)
+{
+	json_t *out = NULL, *a, *u;
+	size_t i;
+	pthread_mutex_lock(&pc->lock);
+	const json_t *doc = json_object_get(pc->nodes, node);
+	if (doc) {
+		json_t *pods = json_array();
+		json_array_foreach(json_object_get(doc, "assignments"), i, a)
+			if (strcmp(str(a, "device_kind"), kind) == 0 &&
+			    strcmp(str(a, "device_id"), id) == 0)
+				json_array_append_new(pods, holder(doc, a));
+		const char *reason = NULL;
+		json_array_foreach(json_object_get(doc, "unmapped"), i, u)
+			if (strcmp(str(u, "device_kind"), kind) == 0 &&
+			    strcmp(str(u, "device_id"), id) == 0)
+				reason = str(u, "reason");
+		out = json_pack("{s:o,s:s?}", "pods", pods, "unmapped_reason", reason);
+	}
+	pthread_mutex_unlock(&pc->lock);
+	return out;
+}
