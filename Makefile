@@ -132,7 +132,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/bench_ingest
+	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/fake_kubelet
 	@scripts/bench.sh
 
 clean:

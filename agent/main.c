@@ -385,7 +385,7 @@ static void print_process(const struct proc_entry *e, void *arg)
 /* `lens-agent processes`: one JSON line per process using devices. */
 static int processes(void)
 {
-	int n = procscan_run(C.host_root, C.sysfs_root, print_process, NULL);
+	int n = procscan_run(C.host_root, C.sysfs_root, 0, print_process, NULL);
 	if (n < 0) {
 		fprintf(stderr, "lens-agent: cannot read %s/proc: %s\n", C.host_root, strerror(-n));
 		return 1;

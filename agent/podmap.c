@@ -26,6 +26,7 @@ struct podmap {
 	struct devices *devices;
 	struct emitter *em;
 	struct oci *oci;
+	struct procscan *scanner;
 	pthread_t thread;
 	bool running;
 	/* Guarded by lock. */
@@ -131,7 +132,7 @@ static json_t *scan(struct podmap *pm)
 	int64_t now = clock_mono_ns();
 	refresh_pods(pm, now);
 	pm->nprocs = 0;
-	procscan_run(pm->cfg.proc_root, pm->cfg.sysfs_root, add_proc, pm);
+	procscan_scan(pm->scanner, add_proc, pm);
 	const struct oci_container *oci = NULL;
 	int oci_errors = 0, noci = oci_scan(pm->oci, &oci, &oci_errors);
 	if (oci_errors)
@@ -361,6 +362,7 @@ int podmap_start(const struct podmap_config *cfg, struct devices *devices, struc
 	pm->devices = devices;
 	pm->em = em;
 	pm->oci = oci_new(cfg->oci_dirs, cfg->sysfs_root);
+	pm->scanner = procscan_new(cfg->proc_root, cfg->sysfs_root, PROCSCAN_PODS_ONLY);
 	pthread_mutex_init(&pm->lock, NULL);
 	clock_cond_init(&pm->wake);
 	init_metrics(pm, reg);
@@ -387,6 +389,7 @@ void podmap_stop(struct podmap *pm)
 		pthread_join(pm->thread, NULL);
 	}
 	oci_free(pm->oci);
+	procscan_free(pm->scanner);
 	json_decref(pm->doc);
 	json_decref(pm->owners);
 	json_decref(pm->pods);

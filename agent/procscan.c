@@ -2,6 +2,7 @@
 #include "procscan.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "devnode.h"
 #include "files.h"
 #include "sysfs.h"
@@ -32,42 +34,75 @@ static struct proc_device *find_or_add(struct proc_entry *e, enum proc_dev_kind 
 	return d;
 }
 
-/* One fd: a device node we care about, or nothing. */
-static void classify_fd(const char *sysfs_root, const char *fdpath, struct proc_entry *e)
+/* Device nodes resolved during one scan: ROCm processes hold a dozen
+ * device fds each, and sysfs answers the same for every one of them. */
+struct devcache {
+	unsigned n;
+	struct {
+		dev_t rdev;
+		enum devnode_kind kind;
+		char id[40];
+	} e[64];
+};
+
+static enum devnode_kind resolve_cached(struct devcache *c, const char *sysfs_root, dev_t rdev,
+					char *id, size_t len)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].rdev == rdev) {
+			snprintf(id, len, "%s", c->e[i].id);
+			return c->e[i].kind;
+		}
+	enum devnode_kind k = devnode_resolve(sysfs_root, major(rdev), minor(rdev), id, len);
+	if (c->n < sizeof c->e / sizeof c->e[0]) {
+		c->e[c->n].rdev = rdev;
+		c->e[c->n].kind = k;
+		snprintf(c->e[c->n].id, sizeof c->e[c->n].id, "%s", id);
+		c->n++;
+	}
+	return k;
+}
+
+/* The names a GPU or HCA node has, in the host's /dev or a container's. */
+static bool device_path(const char *target)
+{
+	return strcmp(target, "/dev/kfd") == 0 || strncmp(target, "/dev/dri/", 9) == 0 ||
+	       strncmp(target, "/dev/infiniband/", 16) == 0;
+}
+
+/* One fd: a device node we care about, or nothing. The link text decides
+ * first, so an ordinary fd costs one readlink and no stat. */
+static void classify_fd(const char *sysfs_root, int dirfd, const char *name,
+			struct devcache *cache, struct proc_entry *e)
 {
 	char target[PATH_MAX], id[40];
-	ssize_t n = readlink(fdpath, target, sizeof target - 1);
+	ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
 	struct stat st;
-	/* The prefix test first: it spares a stat for every ordinary fd. */
-	if (strncmp(target, "/dev/", 5) != 0 || stat(fdpath, &st) || !S_ISCHR(st.st_mode))
+	if (!device_path(target) || fstatat(dirfd, name, &st, 0) || !S_ISCHR(st.st_mode))
 		return;
 	static const enum proc_dev_kind kinds[] = {
 		[DEVNODE_KFD] = PROC_DEV_KFD, [DEVNODE_GPU] = PROC_DEV_GPU, [DEVNODE_IB] = PROC_DEV_IB};
-	enum devnode_kind k = devnode_resolve(sysfs_root, major(st.st_rdev), minor(st.st_rdev), id,
-					      sizeof id);
+	enum devnode_kind k = resolve_cached(cache, sysfs_root, st.st_rdev, id, sizeof id);
 	struct proc_device *d = k == DEVNODE_OTHER ? NULL : find_or_add(e, kinds[k], id);
 	if (d)
 		d->held = true;
 }
 
 static void scan_fds(const char *proc_root, const char *sysfs_root, int pid,
-		     struct proc_entry *e)
+		     struct devcache *cache, struct proc_entry *e)
 {
-	char dir[PATH_MAX], fdpath[PATH_MAX + 32];
+	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/proc/%d/fd", proc_root, pid);
 	DIR *d = opendir(dir);
 	if (!d)
 		return; /* gone, or not ours to read */
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(fdpath, sizeof fdpath, "%s/%s", dir, de->d_name);
-		classify_fd(sysfs_root, fdpath, e);
-	}
+	while ((de = readdir(d)))
+		if (isdigit((unsigned char)de->d_name[0]))
+			classify_fd(sysfs_root, dirfd(d), de->d_name, cache, e);
 	closedir(d);
 }
 
@@ -129,11 +164,9 @@ static void scan_kfd(const char *sysfs_root, int pid, struct proc_entry *e)
 		closedir(d);
 }
 
-static void read_identity(const char *proc_root, int pid, struct proc_entry *e)
+static void read_pod(const char *proc_root, int pid, struct proc_entry *e)
 {
 	char path[PATH_MAX], *text;
-	snprintf(path, sizeof path, "%s/proc/%d/comm", proc_root, pid);
-	sysfs_read_str(path, e->comm, sizeof e->comm);
 	snprintf(path, sizeof path, "%s/proc/%d/cgroup", proc_root, pid);
 	if (files_read(path, 1 << 16, &text, NULL) == 0) {
 		cgroup_parse_proc(text, &e->pod);
@@ -141,32 +174,188 @@ static void read_identity(const char *proc_root, int pid, struct proc_entry *e)
 	}
 }
 
-int procscan_run(const char *proc_root, const char *sysfs_root,
-		 void (*fn)(const struct proc_entry *e, void *arg), void *arg)
+static void read_comm(const char *proc_root, int pid, struct proc_entry *e)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/proc/%d/comm", proc_root, pid);
+	sysfs_read_str(path, e->comm, sizeof e->comm);
+}
+
+/* What the walk found for one process, kept between passes. */
+struct fdstate {
+	int pid;
+	long nfds;          /* st_size of /proc/<pid>/fd: the open fd count */
+	dev_t exe_dev;      /* the executable: an exec (runc init -> the entrypoint, */
+	ino_t exe_ino;      /* nsenter -> its command) may keep the fd count */
+	struct cgroup_pod pod;
+	int ndevices;
+	struct proc_device *devices; /* held only */
+};
+
+struct procscan {
+	char *proc_root, *sysfs_root;
+	int flags;
+	unsigned passes;
+	struct devcache cache;
+	struct fdstate *states, *next; /* sorted by pid */
+	int nstates, nnext, capnext;
+};
+
+struct procscan *procscan_new(const char *proc_root, const char *sysfs_root, int flags)
+{
+	struct procscan *ps = xcalloc(1, sizeof *ps);
+	ps->proc_root = xstrdup(proc_root ? proc_root : "");
+	ps->sysfs_root = xstrdup(sysfs_root ? sysfs_root : "");
+	ps->flags = flags;
+	return ps;
+}
+
+static void free_states(struct fdstate *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(s[i].devices);
+	free(s);
+}
+
+void procscan_free(struct procscan *ps)
+{
+	if (!ps)
+		return;
+	free_states(ps->states, ps->nstates);
+	free_states(ps->next, ps->nnext);
+	free(ps->proc_root);
+	free(ps->sysfs_root);
+	free(ps);
+}
+
+static struct fdstate *find_state(struct procscan *ps, int pid)
+{
+	int lo = 0, hi = ps->nstates - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (ps->states[mid].pid == pid)
+			return &ps->states[mid];
+		if (ps->states[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* What says a process may have changed since the last pass: its open fd
+ * count (-1 where the kernel does not say: before Linux 6.2 the fd
+ * directory's size is 0) and its executable. */
+static void fingerprint(const struct procscan *ps, int pid, struct fdstate *f)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/proc/%d/fd", ps->proc_root, pid);
+	f->nfds = stat(path, &st) == 0 && st.st_size > 0 ? (long)st.st_size : -1;
+	snprintf(path, sizeof path, "%s/proc/%d/exe", ps->proc_root, pid);
+	if (stat(path, &st) == 0)
+		f->exe_dev = st.st_dev, f->exe_ino = st.st_ino;
+}
+
+static void remember(struct procscan *ps, const struct proc_entry *e, const struct fdstate *f)
+{
+	if (ps->nnext == ps->capnext) {
+		ps->capnext = ps->capnext ? ps->capnext * 2 : 64;
+		ps->next = xrealloc(ps->next, sizeof *ps->next * (size_t)ps->capnext);
+	}
+	struct fdstate *st = &ps->next[ps->nnext++];
+	*st = *f;
+	st->pid = e->pid;
+	st->pod = e->pod;
+	st->ndevices = e->ndevices;
+	st->devices = NULL;
+	if (e->ndevices) {
+		st->devices = xmalloc(sizeof *st->devices * (size_t)e->ndevices);
+		memcpy(st->devices, e->devices, sizeof *st->devices * (size_t)e->ndevices);
+	}
+}
+
+/* The pod and held devices of e: read again only when the process is new,
+ * its fd count changed, or on a full pass; else the last answer stands. */
+static void identify(struct procscan *ps, bool full, struct proc_entry *e)
+{
+	struct fdstate now = {0};
+	fingerprint(ps, e->pid, &now);
+	const struct fdstate *old = full || now.nfds < 0 ? NULL : find_state(ps, e->pid);
+	if (old && old->nfds == now.nfds && old->exe_dev == now.exe_dev &&
+	    old->exe_ino == now.exe_ino) {
+		e->pod = old->pod;
+		e->ndevices = old->ndevices;
+		if (old->ndevices)
+			memcpy(e->devices, old->devices, sizeof *e->devices * (size_t)old->ndevices);
+	} else {
+		/* Pods only: the cgroup first, so the fds of a process outside
+		 * pods are never walked. */
+		read_pod(ps->proc_root, e->pid, e);
+		if (!(ps->flags & PROCSCAN_PODS_ONLY) || (e->pod.in_pod && !e->pod.conmon))
+			scan_fds(ps->proc_root, ps->sysfs_root, e->pid, &ps->cache, e);
+	}
+	remember(ps, e, &now);
+}
+
+/* One process; true when it holds or uses a device (and is wanted). */
+static bool scan_process(struct procscan *ps, bool full, struct proc_entry *e)
+{
+	identify(ps, full, e);
+	if ((ps->flags & PROCSCAN_PODS_ONLY) && (!e->pod.in_pod || e->pod.conmon))
+		return false;
+	scan_kfd(ps->sysfs_root, e->pid, e);
+	if (!e->ndevices)
+		return false;
+	read_comm(ps->proc_root, e->pid, e);
+	return true;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	return ((const struct fdstate *)a)->pid - ((const struct fdstate *)b)->pid;
+}
+
+int procscan_scan(struct procscan *ps, void (*fn)(const struct proc_entry *e, void *arg),
+		  void *arg)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s/proc", proc_root ? proc_root : "");
+	snprintf(dir, sizeof dir, "%s/proc", ps->proc_root);
 	DIR *d = opendir(dir);
 	if (!d)
 		return -errno;
-	struct proc_entry *e = calloc(1, sizeof *e);
+	bool full = ps->passes++ % PROCSCAN_FULL_EVERY == 0;
+	if (full)
+		ps->cache.n = 0; /* devices come and go too */
+	struct proc_entry *e = xmalloc(sizeof *e);
 	int reported = 0;
 	struct dirent *de;
-	while (e && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		int pid = atoi(de->d_name);
 		if (pid <= 0)
 			continue;
 		memset(e, 0, sizeof *e);
 		e->pid = pid;
-		scan_fds(proc_root ? proc_root : "", sysfs_root, pid, e);
-		scan_kfd(sysfs_root, pid, e);
-		if (!e->ndevices)
-			continue;
-		read_identity(proc_root ? proc_root : "", pid, e);
-		fn(e, arg);
-		reported++;
+		if (scan_process(ps, full, e)) {
+			fn(e, arg);
+			reported++;
+		}
 	}
 	closedir(d);
 	free(e);
+	/* This pass's states replace the last: exited processes drop out. */
+	free_states(ps->states, ps->nstates);
+	qsort(ps->next, (size_t)ps->nnext, sizeof *ps->next, cmp_pid);
+	ps->states = ps->next, ps->nstates = ps->nnext;
+	ps->next = NULL, ps->nnext = ps->capnext = 0;
 	return reported;
+}
+
+int procscan_run(const char *proc_root, const char *sysfs_root, int flags,
+		 void (*fn)(const struct proc_entry *e, void *arg), void *arg)
+{
+	struct procscan *ps = procscan_new(proc_root, sysfs_root, flags);
+	int rc = procscan_scan(ps, fn, arg);
+	procscan_free(ps);
+	return rc;
 }

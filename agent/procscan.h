@@ -9,6 +9,7 @@
 #ifndef LENS_PROCSCAN_H
 #define LENS_PROCSCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cgroup.h"
@@ -33,10 +34,31 @@ struct proc_entry {
 	struct proc_device devices[PROCSCAN_MAX_DEVICES];
 };
 
-/* Calls fn for each process that holds or uses a device. proc_root and
- * sysfs_root are "" on a node. Returns the number of processes reported
- * or a negative errno when the proc root cannot be read. */
-int procscan_run(const char *proc_root, const char *sysfs_root,
+/* Only processes in pod cgroups (not CRI-O's conmon): their cgroup is
+ * read first, and the fds of every other process are never walked. */
+#define PROCSCAN_PODS_ONLY 1
+
+/* A scanner that remembers, between passes, each process's pod and the
+ * devices it held: a process whose open fd count (Linux >= 6.2 says it in
+ * /proc/<pid>/fd's size) and executable have not changed keeps its last
+ * answer, so a pass over a quiet node costs two stats per process instead
+ * of a cgroup read and a readlink per fd. Every PROCSCAN_FULL_EVERY-th pass walks every fd, so a
+ * swap of one fd for another (same count) is seen within that many
+ * passes. KFD's per-process view is read on every pass. */
+#define PROCSCAN_FULL_EVERY 10
+
+struct procscan;
+
+/* proc_root and sysfs_root are "" on a node. */
+struct procscan *procscan_new(const char *proc_root, const char *sysfs_root, int flags);
+void procscan_free(struct procscan *ps);
+/* Calls fn for each process that holds or uses a device. Returns the
+ * number of processes reported or a negative errno when the proc root
+ * cannot be read. */
+int procscan_scan(struct procscan *ps, void (*fn)(const struct proc_entry *e, void *arg),
+		  void *arg);
+/* One full pass with a scanner of its own. */
+int procscan_run(const char *proc_root, const char *sysfs_root, int flags,
 		 void (*fn)(const struct proc_entry *e, void *arg), void *arg);
 
 #endif

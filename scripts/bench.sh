@@ -75,6 +75,10 @@ awk -v r1="$(rate "$r1")" -v r64="$(rate "$r64")" -v c1="$(cpu "$r1")" -v c64="$
 idle_agent
 
 echo
+echo "Pod mapping (a full pass walks every fd of every pod process; a steady pass reuses it while a process's fd count and executable stay the same; 1 full pass in 10)"
+scripts/bench-podmap.sh "$B"
+
+echo
 if [ "$(id -u)" -eq 0 ]; then
   echo "Device collection (fake devices: tests/fixtures/fakegpu; reads go through overlayfs, which costs more per file than sysfs on a real node)"
   tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 8 -- bash scripts/bench-devices.sh "$B" 2>&1 | grep -v '^fakegpu:'
