@@ -128,7 +128,7 @@ fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all build/tests/fake_kubelet
 	@scripts/demo.sh
 
 bench: deps

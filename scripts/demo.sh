@@ -3,7 +3,9 @@
 # .run/pg, lens-aggregator and one lens-agent (this machine as a node; on a
 # machine without AMD GPUs, as root, a second agent plays a simulated GPU
 # node on fake devices),
-# waits until the node shows up, prints `lensctl nodes` and the URLs, and
+# with simulated training pods holding its fake GPUs (scripts/demo-pods.sh),
+# waits until the node shows up, prints `lensctl nodes`, `gpus`, `pods` and
+# `describe workload`, and the URLs, and
 # keeps running until Ctrl-C, then stops everything it started.
 # DEMO_SECONDS=N stops it after N seconds instead (for unattended runs).
 set -euo pipefail
@@ -13,11 +15,13 @@ RUN=$ROOT/.run
 B=$ROOT/build/bin
 mkdir -p "$RUN"
 PIDS=()
+. scripts/demo-pods.sh
 
 stop_all() {
   trap - INT TERM EXIT
   echo
   echo "Stopping the demo..."
+  demo_pods_stop "$RUN/pods"
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
@@ -59,14 +63,17 @@ if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ];
   SIM=$(hostname | tr 'A-Z' 'a-z')-simulated
   SIM_PORT=$(pick_port $((AGENT_PORT + 1)))
   echo "No AMD GPU on this machine: starting a SIMULATED GPU node \"$SIM\" (8 fake GPUs, 4 fake HCAs;"
-  echo "  metrics: http://127.0.0.1:$SIM_PORT/metrics)..."
-  rm -f "$RUN/sim-agent.pid"
+  echo "  metrics: http://127.0.0.1:$SIM_PORT/metrics) with simulated training pods..."
+  demo_pods_setup "$RUN/pods"
+  rm -f "$RUN/sim-agent.pid" "$RUN/sim-root"
   tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 4 --set gpu3.busy_percent=99 --set gpu5.temp_junction=97000 \
-    -- sh -c "'$B/lens-agent' ${AGENT_ARGS[*]} --node-name '$SIM' --spool-dir '$RUN/sim-spool' \
-      --listen 127.0.0.1:$SIM_PORT 2>>'$RUN/sim-agent.log' & echo \$! >'$RUN/sim-agent.pid'; wait" \
+    -- sh -c "echo \$FAKEGPU_ROOT >'$RUN/sim-root'; '$B/lens-agent' ${AGENT_ARGS[*]} --node-name '$SIM' \
+      --spool-dir '$RUN/sim-spool' --listen 127.0.0.1:$SIM_PORT --backend sysfs $DEMO_POD_AGENT_FLAGS \
+      2>>'$RUN/sim-agent.log' & echo \$! >'$RUN/sim-agent.pid'; wait" \
     >>"$RUN/fixture.log" 2>&1 &
   for _ in $(seq 100); do [ -s "$RUN/sim-agent.pid" ] && break; sleep 0.1; done
   PIDS=("$(cat "$RUN/sim-agent.pid")" "${PIDS[@]}")   # the agent first; the fixture exits with it
+  demo_pods_start "$RUN/pods" "$(cat "$RUN/sim-agent.pid")" "$(cat "$RUN/sim-root")"
 fi
 
 export LENS_SERVER=$API
@@ -83,9 +90,25 @@ done
 echo
 echo "$ lensctl nodes"
 "$B/lensctl" nodes
+if [ -n "${SIM:-}" ]; then
+  # Until the pod processes' use (KFD queues) shows, or 5 s.
+  for _ in $(seq 50); do
+    curl -sf "$API/api/v1/gpus?node=$SIM" | jq -e '[.items[].pods[] | select(.used)] | length > 0' \
+      >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi
 echo
 echo "$ lensctl gpus"
 "$B/lensctl" gpus || true
+if [ -n "${SIM:-}" ]; then
+  echo
+  echo "$ lensctl pods"
+  "$B/lensctl" pods || true
+  echo
+  echo "$ lensctl describe workload llama-pretrain"
+  "$B/lensctl" describe workload llama-pretrain || true
+fi
 cat <<INFO
 
 Lens is running:
@@ -93,7 +116,8 @@ Lens is running:
   aggregator        $API/metrics   $API/healthz   $API/readyz
   agent             http://127.0.0.1:$AGENT_PORT/metrics   http://127.0.0.1:$AGENT_PORT/healthz${SIM:+
   simulated node    http://127.0.0.1:$SIM_PORT/metrics (fake devices, labelled $SIM)}
-  lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top [-o wide|json]
+  lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top|pods|workloads [-o wide|json]
+                    LENS_SERVER=$API build/bin/lensctl describe workload llama-pretrain
   logs              .run/aggregator.log  .run/agent.log
 
 Press Ctrl-C to stop.

@@ -1,0 +1,117 @@
+# Simulated training pods for the demo's simulated GPU node (sourced by
+# scripts/demo.sh). It plays what a Kubernetes node would have: a kubelet
+# (/pods and the pod-resources API, tests/fixtures/kubelet/fake_kubelet),
+# containerd's config.json per container, kubelet-shaped cgroups (v2), and
+# processes inside them holding the fake GPUs and HCAs, with KFD queues
+# and VRAM on the GPUs they "train" on.
+#
+#   demo_pods_setup DIR          writes the files, starts the fake kubelet,
+#                                sets DEMO_POD_AGENT_FLAGS for the agent
+#   demo_pods_start DIR PID ROOT starts the pod processes in the namespace
+#                                of agent PID (fixture root ROOT)
+#   demo_pods_stop DIR           stops them and removes the cgroups
+
+DEMO_NS=training
+DEMO_JOB_UID=5a0e0e0e-7000-4000-8000-00000000a001
+demo_uid() { printf '5a0e0e0e-7000-4000-8000-%012d' "$1"; }
+demo_cid() { printf '%064d' "$1" | tr 0 c | sed "s/^c/$1/"; }
+
+# demo_pod NAME N OWNER-KIND OWNER-NAME OWNER-UID CONTAINER
+demo_pod() {
+  cat <<EOF2
+{"metadata":{"name":"$1","namespace":"$DEMO_NS","uid":"$(demo_uid "$2")",
+ "labels":{"training.kubeflow.org/job-name":"$4","app.kubernetes.io/instance":"$4"},
+ "ownerReferences":[{"apiVersion":"kubeflow.org/v1","kind":"$3","name":"$4","uid":"$5","controller":true}]},
+ "spec":{"containers":[{"name":"$6"}]},
+ "status":{"phase":"Running","containerStatuses":[{"name":"$6","containerID":"containerd://$(demo_cid "$2")","state":{"running":{}}}]}}
+EOF2
+}
+
+# demo_oci DIR N POD CONTAINER GPU... : containerd's spec with the render nodes
+demo_oci() {
+  local dir=$1 n=$2 pod=$3 ctr=$4 devs="" g; shift 4
+  for g in "$@"; do
+    case $g in
+      hca*) devs+="{\"path\":\"/dev/infiniband/uverbs${g#hca}\",\"type\":\"c\",\"major\":231,\"minor\":$((192 + ${g#hca}))},";;
+      *) devs+="{\"path\":\"/dev/dri/renderD$((128 + g))\",\"type\":\"c\",\"major\":226,\"minor\":$((128 + g))},";;
+    esac
+  done
+  mkdir -p "$dir/containerd/$(demo_cid "$n")"
+  cat >"$dir/containerd/$(demo_cid "$n")/config.json" <<EOF2
+{"ociVersion":"1.1.0","linux":{"devices":[${devs%,}]},
+ "annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-name":"$pod",
+ "io.kubernetes.cri.sandbox-namespace":"$DEMO_NS","io.kubernetes.cri.sandbox-uid":"$(demo_uid "$n")",
+ "io.kubernetes.cri.container-name":"$ctr"}}
+EOF2
+}
+
+demo_pods_setup() {
+  local dir=$1
+  mkdir -p "$dir"
+  rm -rf "$dir/containerd"
+  {
+    echo '{"kind":"PodList","items":['
+    demo_pod llama-pretrain-master-0 1 PyTorchJob llama-pretrain $DEMO_JOB_UID pytorch; echo ,
+    demo_pod llama-pretrain-worker-0 2 PyTorchJob llama-pretrain $DEMO_JOB_UID pytorch; echo ,
+    demo_pod eval-harness-0 3 Job eval-harness 5a0e0e0e-7000-4000-8000-00000000a003 eval
+    echo ']}'
+  } >"$dir/pods.json"
+  # The master trains on GPUs 0-3 and HCAs 0-1, the worker on GPUs 4-6 and
+  # HCAs 2-3; the eval job has GPU 7 allocated and has not started on it.
+  cat >"$dir/podres.txt" <<EOF2
+$DEMO_NS llama-pretrain-master-0 pytorch amd.com/gpu 0000:81:00.0,0000:82:00.0,0000:83:00.0,0000:84:00.0
+$DEMO_NS llama-pretrain-worker-0 pytorch amd.com/gpu 0000:85:00.0,0000:86:00.0,0000:87:00.0
+$DEMO_NS eval-harness-0 eval amd.com/gpu 0000:88:00.0
+EOF2
+  demo_oci "$dir" 1 llama-pretrain-master-0 pytorch 0 1 2 3 hca0 hca1
+  demo_oci "$dir" 2 llama-pretrain-worker-0 pytorch 4 5 6 hca2 hca3
+  demo_oci "$dir" 3 eval-harness-0 eval 7
+  local port
+  port=$(pick_port 9490)
+  build/tests/fake_kubelet --http "127.0.0.1:$port" --pods "$dir/pods.json" \
+    --socket "$dir/podres.sock" --podres "$dir/podres.txt" 2>>"$dir/kubelet.log" &
+  PIDS+=($!)
+  for _ in $(seq 50); do grep -qs ready "$dir/kubelet.log" && break; sleep 0.1; done
+  DEMO_POD_AGENT_FLAGS="--kubelet-url http://127.0.0.1:$port --pod-resources-socket $dir/podres.sock --oci-state-dirs $dir/containerd --pod-log-dir $dir/no-logs"
+}
+
+demo_cgroup_root() {
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then echo /sys/fs/cgroup/lens-demo
+  elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then echo /sys/fs/cgroup/unified/lens-demo
+  fi
+}
+
+# demo_hold DIR PID N ROOT KFD DEVICE...: a "training process" of pod N.
+demo_hold() {
+  local dir=$1 agent=$2 n=$3 root=$4 kfd=$5; shift 5
+  local uid cg
+  uid=$(demo_uid "$n")
+  cg=$(demo_cgroup_root)/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid "$n").scope
+  mkdir -p "$cg" || return 0
+  cc -O1 -o "$dir/fakegpu_hold" tests/fixtures/fakegpu/fakegpu_hold.c 2>/dev/null || return 0
+  nsenter -t "$agent" -m -- sh -c "echo \$\$ >'$cg/cgroup.procs'; exec '$dir/fakegpu_hold' $*" \
+    >"$dir/hold-$n.out" 2>&1 &
+  echo $! >>"$dir/hold.pids"
+  for _ in $(seq 50); do grep -qs ready "$dir/hold-$n.out" && break; sleep 0.1; done
+  tests/fixtures/fakegpu/fakegpu.sh --root "$root" --update "kfdproc.$!=$kfd" >/dev/null 2>&1 || true
+}
+
+demo_pods_start() {
+  local dir=$1 agent=$2 root=$3
+  [ -n "$(demo_cgroup_root)" ] || { echo "  (no cgroup v2 hierarchy: pods shown from their allocations only)"; return 0; }
+  local all="/dev/kfd $(printf '/dev/dri/renderD%d ' $(seq 128 135))"
+  demo_hold "$dir" "$agent" 1 "$root" "0,1,2,3:34359738368" $all /dev/infiniband/uverbs0 /dev/infiniband/uverbs1
+  demo_hold "$dir" "$agent" 2 "$root" "4,5,6:25769803776" $all /dev/infiniband/uverbs2 /dev/infiniband/uverbs3
+}
+
+demo_pods_stop() {
+  local dir=$1 p cg
+  if [ -f "$dir/hold.pids" ]; then
+    for p in $(cat "$dir/hold.pids"); do kill "$p" 2>/dev/null || true; done
+    rm -f "$dir/hold.pids"
+    sleep 0.3
+  fi
+  cg=$(demo_cgroup_root)
+  [ -n "$cg" ] && [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+  return 0
+}
