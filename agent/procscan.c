@@ -5,10 +5,12 @@
 #include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -63,6 +65,75 @@ static enum devnode_kind resolve_cached(struct devcache *c, const char *sysfs_ro
 	return k;
 }
 
+/* "12345 KiB" -> bytes; -1 when it does not parse. */
+static int64_t fdinfo_size(const char *v)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (end == v || n < 0)
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (strncmp(end, "KiB", 3) == 0)
+		return n * 1024;
+	if (strncmp(end, "MiB", 3) == 0)
+		return n * 1024 * 1024;
+	if (strncmp(end, "GiB", 3) == 0)
+		return n * 1024 * 1024 * 1024;
+	return n;
+}
+
+int procscan_parse_drm_fdinfo(const char *text, struct drm_fdinfo *out)
+{
+	memset(out, 0, sizeof *out);
+	out->vram_bytes = -1;
+	int vram_rank = 0; /* resident > memory > total */
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+		const char *colon = strchr(line, ':'), *eol = strchr(line, '\n');
+		if (!colon || (eol && colon > eol))
+			continue;
+		const char *v = colon + 1 + strspn(colon + 1, " \t");
+		size_t klen = (size_t)(colon - line);
+		int rank = 0;
+		if (klen == 8 && strncmp(line, "drm-pdev", 8) == 0)
+			snprintf(out->pdev, sizeof out->pdev, "%.*s", (int)strcspn(v, " \t\n"), v);
+		else if (klen > 11 && strncmp(line, "drm-engine-", 11) == 0 && fdinfo_size(v) > 0)
+			out->engine_busy = true;
+		else if (klen == 17 && strncmp(line, "drm-resident-vram", 17) == 0)
+			rank = 3;
+		else if (klen == 15 && strncmp(line, "drm-memory-vram", 15) == 0)
+			rank = 2;
+		else if (klen == 14 && strncmp(line, "drm-total-vram", 14) == 0)
+			rank = 1;
+		if (rank > vram_rank && fdinfo_size(v) >= 0) {
+			out->vram_bytes = fdinfo_size(v);
+			vram_rank = rank;
+		}
+	}
+	return out->pdev[0] ? 0 : -ENOENT;
+}
+
+/* DRM usage of a GPU fd where the kernel reports it: engine time means
+ * the process ran work there; VRAM stands in where KFD gives none. */
+static void drm_usage(int fdinfo_dir, const char *name, struct proc_device *d)
+{
+	char buf[4096];
+	int fd = openat(fdinfo_dir, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	struct drm_fdinfo fi;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (procscan_parse_drm_fdinfo(buf, &fi) || strcasecmp(fi.pdev, d->id) != 0)
+		return;
+	d->used |= fi.engine_busy;
+	if (fi.vram_bytes > d->vram_bytes)
+		d->vram_bytes = fi.vram_bytes;
+}
+
 /* The names a GPU or HCA node has, in the host's /dev or a container's. */
 static bool device_path(const char *target)
 {
@@ -72,7 +143,7 @@ static bool device_path(const char *target)
 
 /* One fd: a device node we care about, or nothing. The link text decides
  * first, so an ordinary fd costs one readlink and no stat. */
-static void classify_fd(const char *sysfs_root, int dirfd, const char *name,
+static void classify_fd(const char *sysfs_root, int dirfd, int fdinfo_dir, const char *name,
 			struct devcache *cache, struct proc_entry *e)
 {
 	char target[PATH_MAX], id[40];
@@ -87,8 +158,11 @@ static void classify_fd(const char *sysfs_root, int dirfd, const char *name,
 		[DEVNODE_KFD] = PROC_DEV_KFD, [DEVNODE_GPU] = PROC_DEV_GPU, [DEVNODE_IB] = PROC_DEV_IB};
 	enum devnode_kind k = resolve_cached(cache, sysfs_root, st.st_rdev, id, sizeof id);
 	struct proc_device *d = k == DEVNODE_OTHER ? NULL : find_or_add(e, kinds[k], id);
-	if (d)
-		d->held = true;
+	if (!d)
+		return;
+	d->held = true;
+	if (k == DEVNODE_GPU && fdinfo_dir >= 0)
+		drm_usage(fdinfo_dir, name, d);
 }
 
 static void scan_fds(const char *proc_root, const char *sysfs_root, int pid,
@@ -99,10 +173,14 @@ static void scan_fds(const char *proc_root, const char *sysfs_root, int pid,
 	DIR *d = opendir(dir);
 	if (!d)
 		return; /* gone, or not ours to read */
+	snprintf(dir, sizeof dir, "%s/proc/%d/fdinfo", proc_root, pid);
+	int fdinfo_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (isdigit((unsigned char)de->d_name[0]))
-			classify_fd(sysfs_root, dirfd(d), de->d_name, cache, e);
+			classify_fd(sysfs_root, dirfd(d), fdinfo_dir, de->d_name, cache, e);
+	if (fdinfo_dir >= 0)
+		close(fdinfo_dir);
 	closedir(d);
 }
 

@@ -22,9 +22,21 @@ struct proc_device {
 	enum proc_dev_kind kind;
 	char id[40];       /* BDF for a GPU, HCA name for IB, "" for /dev/kfd */
 	bool held;         /* an open fd on its node */
-	bool used;         /* KFD compute queues on it */
-	int64_t vram_bytes; /* KFD per-process VRAM, -1 when unknown */
+	bool used;         /* KFD compute queues on it, or DRM engine time */
+	int64_t vram_bytes; /* KFD per-process VRAM, else DRM fdinfo's; -1 when unknown */
 };
+
+/* What the kernel's DRM fdinfo says about one open render/card node
+ * (Documentation/gpu/drm-usage-stats.rst), where the driver offers it. */
+struct drm_fdinfo {
+	char pdev[40];      /* drm-pdev: the PCI device */
+	int64_t vram_bytes; /* drm-resident-vram, drm-memory-vram or drm-total-vram; -1 */
+	bool engine_busy;   /* some drm-engine-* time above 0 */
+};
+
+/* Parses the text of /proc/<pid>/fdinfo/<fd>; returns 0 when it is a DRM
+ * client's (it has drm-pdev), -ENOENT otherwise. */
+int procscan_parse_drm_fdinfo(const char *text, struct drm_fdinfo *out);
 
 struct proc_entry {
 	int pid;

@@ -1,7 +1,7 @@
 /* libFuzzer target: what the pod mapping reads from outside the agent:
  * the kubelet's pod list (then the workload rules on each pod), OCI
- * config.json files, and the pod-resources answer (then the merge). The
- * first byte picks the parser. */
+ * config.json files, the pod-resources answer (then the merge), and DRM
+ * fdinfo text. The first byte picks the parser. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "kubelet.h"
 #include "oci.h"
 #include "podview.h"
+#include "procscan.h"
 #include "workload.h"
 
 static const char devices[] =
@@ -49,15 +50,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	struct oci_container c;
-	switch (data[0] % 3) {
+	struct drm_fdinfo fi;
+	char *text;
+	switch (data[0] % 4) {
 	case 0:
 		pod_list(data + 1, size - 1);
 		break;
 	case 1:
 		oci_parse_spec((const char *)data + 1, size - 1, "/nonexistent", &c);
 		break;
-	default:
+	case 2:
 		podres(data + 1, size - 1);
+		break;
+	default:
+		text = malloc(size);
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = '\0';
+		procscan_parse_drm_fdinfo(text, &fi);
+		free(text);
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@ declare -A srcs=(
   [fuzz_envelope]="common/envelope.c build/san/gen/lens.pb-c.c"
   [fuzz_text]="common/clock.c common/config.c common/log.c common/buf.c"
   [fuzz_cgroup]="agent/cgroup.c"
-  [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c common/files.c common/buf.c build/san/gen/podresources.pb-c.c"
+  [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c agent/procscan.c agent/cgroup.c common/files.c common/buf.c build/san/gen/podresources.pb-c.c"
 )
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta; do
   n=$((n + 1))

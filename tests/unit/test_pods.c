@@ -382,6 +382,33 @@ static void test_podmsg_round_trip(void **state)
 	json_decref(devices);
 }
 
+static void test_drm_fdinfo(void **state)
+{
+	(void)state;
+	struct drm_fdinfo fi;
+	assert_int_equal(procscan_parse_drm_fdinfo("pos:\t0\nflags:\t02100002\ndrm-driver:\tamdgpu\n"
+						   "drm-pdev:\t0000:c1:00.0\ndrm-client-id:\t7\n"
+						   "drm-memory-vram:\t2048 KiB\ndrm-total-vram:\t4 MiB\n"
+						   "drm-engine-gfx:\t0 ns\ndrm-engine-compute:\t1234 ns\n",
+						   &fi),
+			 0);
+	assert_string_equal(fi.pdev, "0000:c1:00.0");
+	assert_int_equal(fi.vram_bytes, 2048 * 1024); /* memory- beats total- */
+	assert_true(fi.engine_busy);
+	assert_int_equal(procscan_parse_drm_fdinfo("drm-pdev: 0001:02:00.0\ndrm-resident-vram: 5\n"
+						   "drm-memory-vram: 9 KiB\ndrm-engine-gfx: 0 ns",
+						   &fi),
+			 0);
+	assert_string_equal(fi.pdev, "0001:02:00.0");
+	assert_int_equal(fi.vram_bytes, 5); /* resident, in bytes without a unit */
+	assert_false(fi.engine_busy);
+	/* Not a DRM client, and a value that does not parse is skipped. */
+	assert_int_equal(procscan_parse_drm_fdinfo("pos: 0\nflags: 0\n", &fi), -ENOENT);
+	assert_int_equal(procscan_parse_drm_fdinfo("drm-pdev: x\ndrm-memory-vram: lots", &fi), 0);
+	assert_int_equal(fi.vram_bytes, -1);
+	assert_int_equal(procscan_parse_drm_fdinfo("", &fi), -ENOENT);
+}
+
 static void test_grpc_framing(void **state)
 {
 	(void)state;
@@ -421,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_podview_reasons),
 		cmocka_unit_test(test_podview_processes),
 		cmocka_unit_test(test_podmsg_round_trip),
+		cmocka_unit_test(test_drm_fdinfo),
 		cmocka_unit_test(test_grpc_framing),
 		cmocka_unit_test(test_grpc_no_socket),
 	};
