@@ -65,22 +65,21 @@ static enum devnode_kind resolve_cached(struct devcache *c, const char *sysfs_ro
 	return k;
 }
 
-/* "12345 KiB" -> bytes; -1 when it does not parse. */
+/* "12345 KiB" -> bytes; -1 when it does not parse or does not fit. */
 static int64_t fdinfo_size(const char *v)
 {
 	char *end;
+	errno = 0;
 	long long n = strtoll(v, &end, 10);
-	if (end == v || n < 0)
+	if (end == v || n < 0 || errno)
 		return -1;
 	while (*end == ' ' || *end == '\t')
 		end++;
-	if (strncmp(end, "KiB", 3) == 0)
-		return n * 1024;
-	if (strncmp(end, "MiB", 3) == 0)
-		return n * 1024 * 1024;
-	if (strncmp(end, "GiB", 3) == 0)
-		return n * 1024 * 1024 * 1024;
-	return n;
+	int64_t unit = strncmp(end, "KiB", 3) == 0 ? 1LL << 10
+		       : strncmp(end, "MiB", 3) == 0 ? 1LL << 20
+		       : strncmp(end, "GiB", 3) == 0 ? 1LL << 30
+						     : 1;
+	return n > INT64_MAX / unit ? -1 : n * unit;
 }
 
 int procscan_parse_drm_fdinfo(const char *text, struct drm_fdinfo *out)
@@ -88,8 +87,9 @@ int procscan_parse_drm_fdinfo(const char *text, struct drm_fdinfo *out)
 	memset(out, 0, sizeof *out);
 	out->vram_bytes = -1;
 	int vram_rank = 0; /* resident > memory > total */
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
-		const char *colon = strchr(line, ':'), *eol = strchr(line, '\n');
+	for (const char *line = text, *eol; *line; line = eol ? eol + 1 : line + strlen(line)) {
+		const char *colon = strchr(line, ':');
+		eol = strchr(line, '\n');
 		if (!colon || (eol && colon > eol))
 			continue;
 		const char *v = colon + 1 + strspn(colon + 1, " \t");
