@@ -37,6 +37,8 @@ struct podmap {
 	json_t *owners;   /* "kind/id" -> device_owner fields */
 	/* The collector thread's own. */
 	json_t *pods;     /* the kubelet's (or the log directory's) pods */
+	bool pods_from_kubelet;
+	V1__ListPodResourcesResponse *podres; /* the last answer that came */
 	int64_t pods_at;
 	bool pods_stale;  /* a pod appeared that the list lacks */
 	char pods_state[256], podres_state[256];
@@ -81,12 +83,18 @@ static void refresh_pods(struct podmap *pm, int64_t now)
 		prom_inc_l(pm->f_errors, "kubelet");
 	prom_set(prom_get(pm->f_source, "kubelet"), rc == 0);
 	source_state(pm->pods_state, sizeof pm->pods_state, "kubelet", rc ? err : "ok");
+	pm->pods_at = now;
+	pm->pods_stale = false;
+	/* A kubelet that stops answering (a restart) keeps its last list:
+	 * falling back to the log directory would drop every label and owner
+	 * and close every workload's intervals. */
+	if (rc && pm->pods_from_kubelet)
+		return;
 	if (rc)
 		pods = kubelet_pods_from_logdir(pm->cfg.log_dir);
 	json_decref(pm->pods);
 	pm->pods = pods;
-	pm->pods_at = now;
-	pm->pods_stale = false;
+	pm->pods_from_kubelet = rc == 0;
 }
 
 static void add_proc(const struct proc_entry *e, void *arg)
@@ -101,18 +109,27 @@ static void add_proc(const struct proc_entry *e, void *arg)
 	pm->procs[pm->nprocs++] = *e;
 }
 
-static enum podview_podres call_podres(struct podmap *pm, V1__ListPodResourcesResponse **r,
-				       char *err, size_t errlen)
+/* Calls pod-resources. A failed call keeps the last answer (the kubelet
+ * restarting must not end every allocation); a socket that is gone drops
+ * it. pm->podres is what the merge uses. */
+static enum podview_podres call_podres(struct podmap *pm, char *err, size_t errlen)
 {
 	struct stat st;
+	V1__ListPodResourcesResponse *r;
+	enum podview_podres state = PODRES_OK;
 	if (!*pm->cfg.podres_socket)
-		return PODRES_DISABLED;
-	if (stat(pm->cfg.podres_socket, &st) != 0)
-		return PODRES_NO_SOCKET;
-	int rc = podres_list(pm->cfg.podres_socket, pm->cfg.kubelet.timeout_ns, r, err, errlen);
-	if (rc)
+		state = PODRES_DISABLED;
+	else if (stat(pm->cfg.podres_socket, &st) != 0)
+		state = PODRES_NO_SOCKET;
+	else if (podres_list(pm->cfg.podres_socket, pm->cfg.kubelet.timeout_ns, &r, err, errlen))
+		state = PODRES_FAILED;
+	if (state == PODRES_FAILED)
 		prom_inc_l(pm->f_errors, "podresources");
-	return rc ? PODRES_FAILED : PODRES_OK;
+	if (state != PODRES_FAILED) {
+		podres_free(pm->podres);
+		pm->podres = state == PODRES_OK ? r : NULL;
+	}
+	return state;
 }
 
 /* A pod the map names that the pod list lacks: refresh the list soon. */
@@ -137,14 +154,13 @@ static json_t *scan(struct podmap *pm)
 	int oci_errors = 0, noci = oci_scan(pm->oci, &oci, &oci_errors);
 	if (oci_errors)
 		prom_add_l(pm->f_errors, oci_errors, "oci");
-	V1__ListPodResourcesResponse *r = NULL;
 	char err[512] = "";
 	struct podview_inputs in = {
 		.pods = pm->pods, .pods_source = pm->pods_state, .oci = oci, .noci = noci,
 		.oci_available = oci_available(pm->oci), .procs = pm->procs, .nprocs = pm->nprocs,
 		.devices = pm->devices ? devices_ids(pm->devices) : json_array()};
-	in.podres_state = call_podres(pm, &r, err, sizeof err);
-	in.podres = r;
+	in.podres_state = call_podres(pm, err, sizeof err);
+	in.podres = pm->podres;
 	in.podres_error = err;
 	static const char *const states[] = {"ok", "disabled", "socket not found", NULL};
 	source_state(pm->podres_state, sizeof pm->podres_state, "podresources",
@@ -155,7 +171,6 @@ static json_t *scan(struct podmap *pm)
 	json_t *doc = podview_build(&in, &st);
 	prom_add(pm->m_unmatched, st.unmatched_ids);
 	prom_add(pm->m_stale, st.stale_allocations);
-	podres_free(r);
 	json_decref((json_t *)in.devices);
 	check_known(pm, doc);
 	prom_observe(pm->m_scan, (double)(clock_mono_ns() - now) / (double)NS_PER_SEC);
@@ -393,6 +408,7 @@ void podmap_stop(struct podmap *pm)
 	json_decref(pm->doc);
 	json_decref(pm->owners);
 	json_decref(pm->pods);
+	podres_free(pm->podres);
 	json_decref(pm->reasons);
 	free(pm->sig);
 	free(pm->procs);

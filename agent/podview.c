@@ -264,16 +264,21 @@ static bool assigned(const json_t *assignments, const char *kind, const char *id
 	return false;
 }
 
-/* Why a device has no pod: the first answer that explains it. */
+/* Why a device has no pod. An allocation view that is missing or failing
+ * is named even when another one answered: the reason points at what to
+ * fix for an authoritative answer. */
 static const char *unmapped_reason(const struct build *b, const char *kind)
 {
 	if (b->unmatched[strcmp(kind, "gpu") == 0 ? 0 : 1])
 		return "id_not_matched";
-	if (b->in->podres_state == PODRES_OK || b->in->oci_available)
+	switch (b->in->podres_state) {
+	case PODRES_OK:
 		return "not_allocated";
-	if (b->in->podres_state == PODRES_FAILED)
+	case PODRES_FAILED:
 		return "api_unavailable";
-	return "socket_not_mounted";
+	default:
+		return b->in->oci_available ? "not_allocated" : "socket_not_mounted";
+	}
 }
 
 static json_t *unmapped(const struct build *b, const json_t *assignments)

@@ -28,7 +28,7 @@ struct podview_inputs {
 	const struct oci_container *oci;
 	int noci;
 	bool oci_available;         /* a runtime state directory exists */
-	const V1__ListPodResourcesResponse *podres;
+	const V1__ListPodResourcesResponse *podres; /* the last answer, even when the call failed */
 	enum podview_podres podres_state;
 	const char *podres_error;   /* for PODRES_FAILED */
 	const struct proc_entry *procs; /* processes in pods holding or using devices */

@@ -61,6 +61,7 @@ echo "s3cret-token" >"$T/token"
 KUBELET=127.0.0.1:$(free_port)
 "$B/tests/fake_kubelet" --http "$KUBELET" --pods "$T/pods.json" --token s3cret-token \
   --socket "$T/podres.sock" --podres "$T/podres.txt" 2>"$T/kubelet.log" &
+KUBELET_PID=$!
 PIDS+=($!)
 wait_for 10 grep -q ready "$T/kubelet.log"
 
@@ -214,6 +215,18 @@ check "the pod leaves the list at the next pod list refresh" wait_for 20 sh -c \
   "curl -sf '$API/api/v1/pods?namespace=ml' | jq -e '[.items[] | select(.name == \"trainer-0\")] == []' >/dev/null"
 check_eq "and is kept, marked gone, with all=true" 1 \
   "$(curl -sf "$API/api/v1/pods?namespace=ml&all=true" | jq '[.items[] | select(.name == "trainer-0" and .gone_at != null)] | length')"
+
+# The kubelet restarts and its pod-resources API fails for a while: the
+# last answers stand, and free devices say why nothing is known for sure.
+kill "$KUBELET_PID"; wait "$KUBELET_PID" 2>/dev/null
+"$B/tests/fake_kubelet" --socket "$T/podres.sock" --podres "$T/podres.txt" --fail-podres 2>"$T/kubelet2.log" &
+PIDS+=($!)
+check "a failing pod-resources API is the reason of free devices" wait_for 10 sh -c \
+  "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '.items[] | select(.id == \"0000:84:00.0\") | .unmapped_reason == \"api_unavailable\"' >/dev/null"
+check_eq "and the allocations it gave before stay" '[{"name":"alloc-0","held":false,"used":false,"allocated":true}]' "$(gpu_pods 0000:83:00.0)"
+check_eq "as does the pod list of the kubelet that stopped answering" "alloc-0 debug-0 old-0 web-5d9f7-x2x9q" \
+  "$(curl -sf "$API/api/v1/pods?node=fake-node" | jq -r '[.items[].name] | join(" ")')"
+check "the agent logs the source state change" grep -q 'msg="pod mapping source unavailable" source=podresources reason="grpc-status 14: fake kubelet says no"' "$T/agent.log"
 
 check_eq "no assignment interval was ever duplicated" 0 \
   "$(sql "SELECT count(*) FROM (SELECT 1 FROM device_assignments WHERE until IS NULL GROUP BY node, device_kind, device_id, pod_uid, container HAVING count(*) > 1) x")"

@@ -303,8 +303,13 @@ static void test_podview_reasons(void **state)
 							      "podresources")),
 			    "grpc-status 14: unavailable");
 	json_decref(doc);
-	/* Without pod-resources, a readable OCI view still answers "not allocated". */
+	/* A failing API is named even when the OCI view answers... */
 	in.oci_available = true;
+	doc = podview_build(&in, NULL);
+	assert_string_equal(reason_of(doc, "0000:82:00.0"), "api_unavailable");
+	json_decref(doc);
+	/* ...but without pod-resources at all, the OCI view says "not allocated". */
+	in.podres_state = PODRES_NO_SOCKET;
 	doc = podview_build(&in, NULL);
 	assert_string_equal(reason_of(doc, "0000:82:00.0"), "not_allocated");
 	json_decref(doc);
