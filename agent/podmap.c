@@ -209,16 +209,6 @@ static void report_unmapped(struct podmap *pm, const json_t *doc)
 		prom_set(prom_get(pm->f_unmapped, reasons[r]), counts[r]);
 }
 
-static const json_t *find_pod(const json_t *doc, const char *uid)
-{
-	json_t *p;
-	size_t i;
-	json_array_foreach(json_object_get(doc, "pods"), i, p)
-		if (strcmp(str(p, "uid"), uid) == 0)
-			return p;
-	return NULL;
-}
-
 static json_t *owners_of(const json_t *doc)
 {
 	json_t *owners = json_object(), *a;
@@ -229,7 +219,7 @@ static json_t *owners_of(const json_t *doc)
 		json_t *have = json_object_get(owners, key);
 		if (have && json_integer_value(json_object_get(have, "strength")) >= podmsg_strength(a))
 			continue;
-		const json_t *pod = find_pod(doc, str(a, "pod_uid"));
+		const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
 		const json_t *w = json_array_get(json_object_get(pod, "workloads"), 0);
 		json_object_set_new(owners, key,
 				    json_pack("{s:s,s:s,s:s,s:s,s:i}", "namespace",

@@ -37,32 +37,32 @@ static int read_filter(const struct http_req *req, struct http_resp *resp,
 	return http_paging(req, resp, API_DEFAULT_LIMIT, API_MAX_LIMIT, &f->offset, &f->limit);
 }
 
-void api_pods(const struct http_req *req, struct http_resp *resp, void *arg)
+typedef int (*list_fn)(PGconn *c, const struct pods_filter *f, json_t **out, char *err,
+		       size_t errlen);
+
+/* A paged list of the pod tables, filtered as read_filter reads it. */
+static void list(const struct http_req *req, struct http_resp *resp, struct api *a, list_fn fn,
+		 const char *what)
 {
-	struct api *a = arg;
 	struct pods_filter f;
 	PGconn *c;
 	if (read_filter(req, resp, &f) || !(c = api_acquire(a, resp)))
 		return;
 	json_t *out = NULL;
 	char err[256];
-	int rc = pods_list(c, &f, &out, err, sizeof err);
-	answer(resp, rc, out, err, "pods");
+	int rc = fn(c, &f, &out, err, sizeof err);
+	answer(resp, rc, out, err, what);
 	db_release(a->pool, c);
+}
+
+void api_pods(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	list(req, resp, arg, pods_list, "pods");
 }
 
 void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	struct api *a = arg;
-	struct pods_filter f;
-	PGconn *c;
-	if (read_filter(req, resp, &f) || !(c = api_acquire(a, resp)))
-		return;
-	json_t *out = NULL;
-	char err[256];
-	int rc = pods_workloads(c, &f, &out, err, sizeof err);
-	answer(resp, rc, out, err, "workloads");
-	db_release(a->pool, c);
+	list(req, resp, arg, pods_workloads, "workloads");
 }
 
 void api_workload(const struct http_req *req, struct http_resp *resp, void *arg)

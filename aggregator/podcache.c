@@ -71,16 +71,6 @@ int podcache_load(struct podcache *pc, PGconn *c, char *err, size_t errlen)
 	return 0;
 }
 
-static const json_t *find_pod(const json_t *doc, const char *uid)
-{
-	json_t *p;
-	size_t i;
-	json_array_foreach(json_object_get(doc, "pods"), i, p)
-		if (strcmp(str(p, "uid"), uid) == 0)
-			return p;
-	return NULL;
-}
-
 /* The strongest assignment of each device of one map. */
 static json_t *node_devices(const json_t *doc)
 {
@@ -93,7 +83,7 @@ static json_t *node_devices(const json_t *doc)
 		if (have && podmsg_strength(have) >= podmsg_strength(a))
 			continue;
 		json_object_set(best, key, a);
-		const json_t *pod = find_pod(doc, str(a, "pod_uid"));
+		const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
 		json_t *kind = json_object_get(kinds, str(a, "device_kind"));
 		if (!kind)
 			json_object_set_new(kinds, str(a, "device_kind"), kind = json_object());
@@ -136,7 +126,7 @@ json_t *podcache_workloads_view(struct podcache *pc)
 
 static json_t *holder(const json_t *doc, const json_t *a)
 {
-	const json_t *pod = find_pod(doc, str(a, "pod_uid"));
+	const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
 	json_t *ws = json_object_get(pod, "workloads");
 	return json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "uid", str(a, "pod_uid"),
 			 "name", str(pod, "name"), "namespace", str(pod, "namespace"), "container",

@@ -230,3 +230,13 @@ int podmsg_strength(const json_t *a)
 {
 	return b(a, "used") * 4 + b(a, "allocated") * 2 + b(a, "held");
 }
+
+const json_t *podmsg_find_pod(const json_t *doc, const char *uid)
+{
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "pods"), i, p)
+		if (strcmp(s(p, "uid"), uid) == 0)
+			return p;
+	return NULL;
+}

@@ -17,6 +17,9 @@ void podmsg_free_proto(Lens__V1__PodDeviceMap *m);
 /* The JSON form, with "observed_unix_ns" added. */
 json_t *podmsg_to_json(const Lens__V1__PodDeviceMap *m);
 
+/* The pod with this UID in a map document, or NULL. */
+const json_t *podmsg_find_pod(const json_t *doc, const char *uid);
+
 /* How strongly an assignment ties a device to its pod (used > allocated
  * > held): where several pods share a device, the strongest one names it
  * in metric labels and the single-pod cache views. */
