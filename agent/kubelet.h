@@ -21,7 +21,7 @@
 struct kubelet_config {
 	const char *url;        /* https://127.0.0.1:10250 or http://...:10255; "" = none */
 	const char *token_file; /* bearer token, read on every call (it rotates) */
-	const char *ca_file;    /* "" = system CAs */
+	const char *ca_file;    /* "" = the system's CA bundle */
 	bool insecure;          /* skip TLS verification (kubelet's self-signed cert) */
 	int64_t timeout_ns;
 };

@@ -341,13 +341,29 @@ int httpd_start(const struct httpd_config *cfg, const struct http_route *routes,
 	size_t mem = cfg->max_header_bytes * 4 + 65536;
 	/* A pool of one is no pool: MHD warns, so leave the option out. */
 	unsigned pool = cfg->threads > 1 ? (unsigned)cfg->threads : 0;
-	h->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, access_handler, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&sa, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-		MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
-		NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-		pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+	bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+	struct MHD_OptionItem opts[] = {
+		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL},
+		{MHD_OPTION_SOCK_ADDR, 0, &sa},
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL},
+		{MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL},
+		{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+		{pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, NULL},
+		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cfg->tls_cert_pem},
+		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)cfg->tls_key_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	/* MHD_OPTION_END entries in the middle cut the list: move them last. */
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (opts[i].option != MHD_OPTION_END)
+			opts[n++] = opts[i];
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	h->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+					  (tls ? MHD_USE_TLS : 0),
+				  0, NULL, NULL, access_handler, h, MHD_OPTION_ARRAY, opts,
+				  MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
 			 errno ? strerror(errno) : "libmicrohttpd refused to start");

@@ -47,6 +47,8 @@ struct httpd_config {
 	size_t max_header_bytes; /* larger header sets get 431 */
 	const char *token;       /* bearer token for write routes, or NULL */
 	const char *metric_prefix; /* "lens_aggregator" -> ..._http_requests_total */
+	const char *tls_cert_pem;  /* HTTPS when both are set: PEM text, not paths */
+	const char *tls_key_pem;
 };
 
 struct httpd;

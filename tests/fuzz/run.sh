@@ -25,7 +25,7 @@ declare -A srcs=(
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta; do
   n=$((n + 1))
   # shellcheck disable=SC2086
-  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lcurl 2>"$out/$t.build.log"; then
+  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng 2>"$out/$t.build.log"; then
     echo "not ok $n - $t builds"; cat "$out/$t.build.log" | sed 's/^/# /'; failed=1; continue
   fi
   mkdir -p "$out/$t.corpus"

@@ -58,8 +58,18 @@ $NS alloc-0 main rdma/hca_shared_devices_a 3
 $NS old-0 main amd.com/gpu 0000:84:00.0
 EOF
 echo "s3cret-token" >"$T/token"
-KUBELET=127.0.0.1:$(free_port)
-"$B/tests/fake_kubelet" --http "$KUBELET" --pods "$T/pods.json" --token s3cret-token \
+# The kubelet serves HTTPS with a certificate of a CA the agent is given.
+(cd "$T" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kubelet CA" \
+   -keyout ca.key -out ca.crt 2>/dev/null &&
+ openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout kubelet.key -out kubelet.csr 2>/dev/null &&
+ printf 'subjectAltName=DNS:localhost\n' >ext.cnf &&
+ openssl x509 -req -in kubelet.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+   -extfile ext.cnf -out kubelet.crt 2>/dev/null &&
+ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Other CA" \
+   -keyout other.key -out other.crt 2>/dev/null)
+KPORT=$(free_port)
+"$B/tests/fake_kubelet" --http "127.0.0.1:$KPORT" --pods "$T/pods.json" --token s3cret-token \
+  --tls-cert "$T/kubelet.crt" --tls-key "$T/kubelet.key" \
   --socket "$T/podres.sock" --podres "$T/podres.txt" 2>"$T/kubelet.log" &
 KUBELET_PID=$!
 PIDS+=($!)
@@ -89,9 +99,18 @@ start_aggregator
 API=http://$AGG_HTTP
 export LENS_SERVER=$API
 start_fake_agent "--gpus 4 --hcas 2" --node-name fake-node --sample-interval 300ms \
-  --backend sysfs --pod-interval 300ms --kubelet-url "http://$KUBELET" \
-  --kubelet-token-file "$T/token" --pod-resources-socket "$T/podres.sock" \
+  --backend sysfs --pod-interval 300ms --kubelet-url "https://localhost:$KPORT" \
+  --kubelet-token-file "$T/token" --kubelet-ca-file "$T/ca.crt" --pod-resources-socket "$T/podres.sock" \
   --oci-state-dirs "$OCI" --pod-log-dir "$T/nologs" --kubelet-interval 2s
+
+# `lens-agent pods` prints the map once; it trusts the kubelet only through the CA.
+once() { "$B/bin/lens-agent" pods --kubelet-url "https://localhost:$KPORT" --kubelet-token-file "$T/token" \
+  --pod-resources-socket "" --oci-state-dirs "" --pod-log-dir "$T/nologs" "$@" 2>>"$T/once.log"; }
+check_eq "lens-agent pods lists the kubelet's pods over HTTPS" "alloc-0 debug-0 old-0 trainer-0 web-5d9f7-x2x9q" \
+  "$(once --kubelet-ca-file "$T/ca.crt" | jq -r '[.pods[].name] | sort | join(" ")')"
+check "a kubelet certificate from another CA is refused, and said so" \
+  jq -e '(.pods == []) and (.sources.kubelet | test("^GET https://localhost"))' <<<"$(once --kubelet-ca-file "$T/other.crt")"
+check "a wrong token is refused" jq -e '.sources.kubelet | test("HTTP 401")' <<<"$(echo nope >"$T/bad-token"; once --kubelet-ca-file "$T/ca.crt" --kubelet-token-file "$T/bad-token")"
 
 # hold NAME CGROUP DEVICES...: a process that joins CGROUP (none: stays
 # outside pods), then opens the devices, inside the fixture's namespace.
