@@ -24,6 +24,8 @@ $B/bin/lens-aggregator --database-url "$URL" --listen "$NNG" --http-listen "$HTT
   --log-level warn 2>"$W/aggregator.log" &
 AGG_PID=$!
 for _ in $(seq 300); do curl -sf "http://$HTTP/readyz" >/dev/null && break; sleep 0.1; done
+# Ready means the database answers; the schema may still be on its way.
+for _ in $(seq 300); do psql "$URL" -Atqc "SELECT 1 FROM heartbeats LIMIT 1" >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "Lens ingest benchmark ($(nproc) cores, release build, aggregator defaults: 2 writers, 512 contexts)"
 echo "envelope = one heartbeat; stored = ledger row + heartbeat row + node upsert, committed"
