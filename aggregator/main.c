@@ -22,11 +22,13 @@
 #include "procstat.h"
 #include "receiver.h"
 #include "retention.h"
+#include "ticker.h"
 
 struct agg_config {
 	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
 	long long pool_size, writers, max_batch, contexts, http_threads;
-	int64_t offline_after, hb_retention, ledger_retention, retention_interval;
+	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
+		cache_refresh;
 };
 
 static struct agg_config C;
@@ -53,6 +55,10 @@ static const struct cfg_opt options[] = {
 	 "keep heartbeat rows this long"},
 	{"ledger-retention", "LENS_LEDGER_RETENTION", CFG_DURATION, &C.ledger_retention, "7d",
 	 "keep the delivery ledger (duplicate detection) this long"},
+	{"pod-history-retention", "LENS_POD_HISTORY_RETENTION", CFG_DURATION, &C.history_retention,
+	 "90d", "keep ended device assignments and pods gone this long"},
+	{"cache-refresh-interval", "LENS_CACHE_REFRESH_INTERVAL", CFG_DURATION, &C.cache_refresh,
+	 "5s", "time between reads of the pod maps other replicas stored"},
 	{"retention-interval", "LENS_RETENTION_INTERVAL", CFG_DURATION, &C.retention_interval,
 	 "10m", "time between retention sweeps"},
 	{"api-token", "LENS_API_TOKEN", CFG_STR, &C.token, NULL,
@@ -79,6 +85,7 @@ struct aggregator {
 	struct retention *retention;
 	struct devcache *cache;
 	struct podcache *pods;
+	struct ticker *pods_refresh;
 };
 
 /* Applies migrations, retrying while the database is unreachable, until
@@ -137,6 +144,18 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 	return httpd_start(&hc, api_routes, &g->api, g->reg, &g->http, err, errlen);
 }
 
+/* Maps other replicas stored reach this one's cache. */
+static void refresh_pods(void *arg)
+{
+	struct aggregator *g = arg;
+	char err[256];
+	PGconn *c = db_acquire(g->pool, err, sizeof err);
+	if (c && podcache_load(g->pods, c, err, sizeof err))
+		log_warn("pod cache refresh failed", "err=%s", log_q(err));
+	if (c)
+		db_release(g->pool, c);
+}
+
 static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 {
 	/* The pod caches come back from the database before new maps arrive. */
@@ -153,7 +172,12 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	struct receiver_config rc_cfg = {C.listen, (int)C.contexts, C.tls_ca, C.tls_cert_key};
 	if ((rc = receiver_start(&rc_cfg, g->ingest, g->reg, &g->receiver, err, errlen)))
 		return rc;
-	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention};
+	if (ticker_start(C.cache_refresh, refresh_pods, g, &g->pods_refresh)) {
+		snprintf(err, errlen, "cannot start the pod cache refresh thread");
+		return -EAGAIN;
+	}
+	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
+				      C.history_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 
@@ -165,6 +189,7 @@ static void stop(struct aggregator *g)
 	ingest_stop(g->ingest);
 	receiver_stop(g->receiver);
 	retention_stop(g->retention);
+	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
 	db_pool_free(g->pool);
 	devcache_free(g->cache);

@@ -13,7 +13,12 @@
 struct podcache {
 	pthread_mutex_t lock;
 	json_t *nodes; /* node -> map document (with observed_unix_ns) */
+	char since[64]; /* the database's now() at the last load: refreshes read from there */
 };
+
+/* A transaction that stamped stored_at before our last load may commit
+ * after it: every refresh reads this much further back. */
+#define REFRESH_OVERLAP "1 minute"
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -56,19 +61,28 @@ void podcache_update(struct podcache *pc, Envelope *const *envs, int n)
 		put(pc, envs[i]->node_name, podmsg_to_json(envs[i]->pod_device_map));
 }
 
+/* Maps stored since pc->since (all of them the first time). */
 int podcache_load(struct podcache *pc, PGconn *c, char *err, size_t errlen)
 {
-	PGresult *r = db_exec(c, "SELECT node, doc::text FROM node_pod_maps", 0, NULL, err, errlen,
-			      NULL);
-	if (!r)
+	PGresult *now = db_exec(c, "SELECT now()::text", 0, NULL, err, errlen, NULL);
+	if (!now)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		json_t *doc = json_loads(PQgetvalue(r, i, 1), 0, NULL);
-		if (doc)
-			put(pc, PQgetvalue(r, i, 0), doc);
+	const char *p[] = {pc->since[0] ? pc->since : NULL};
+	PGresult *r = db_exec(c,
+			      "SELECT node, doc::text FROM node_pod_maps WHERE $1::timestamptz IS NULL"
+			      " OR stored_at > $1::timestamptz - interval '" REFRESH_OVERLAP "'",
+			      1, p, err, errlen, NULL);
+	if (r) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			json_t *doc = json_loads(PQgetvalue(r, i, 1), 0, NULL);
+			if (doc)
+				put(pc, PQgetvalue(r, i, 0), doc);
+		}
+		snprintf(pc->since, sizeof pc->since, "%s", PQgetvalue(now, 0, 0));
 	}
+	PQclear(now);
 	PQclear(r);
-	return 0;
+	return r ? 0 : -1;
 }
 
 /* The strongest assignment of each device of one map. */

@@ -1,9 +1,9 @@
 /* podcache: every node's latest pod/device map, in memory, for the views
  * the API answers without a query: the Lens-compatible caches
  * (/api/v1/pods/cache, /api/v1/pods/workload/cache) and the POD and
- * WORKLOAD of each GPU in /api/v1/gpus. Filled after each commit and
- * rebuilt from node_pod_maps at start; an older map never replaces a
- * newer one. */
+ * WORKLOAD of each GPU in /api/v1/gpus. Filled after each commit, rebuilt
+ * from node_pod_maps at start and refreshed from it periodically (maps
+ * another replica stored); an older map never replaces a newer one. */
 #ifndef LENS_PODCACHE_H
 #define LENS_PODCACHE_H
 
@@ -19,7 +19,9 @@ struct podcache *podcache_new(void);
 void podcache_free(struct podcache *pc);
 /* Takes the maps of n PodDeviceMap envelopes (after they are stored). */
 void podcache_update(struct podcache *pc, Envelope *const *envs, int n);
-/* Loads every node's latest map from the database. */
+/* Loads every node's latest map from the database the first time, then
+ * the maps stored since the last load (by any replica). Returns 0 or -1
+ * with err set. Not called concurrently with itself. */
 int podcache_load(struct podcache *pc, PGconn *c, char *err, size_t errlen);
 
 /* node -> device kind -> device id -> [pod name, pod uid] */

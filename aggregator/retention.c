@@ -31,6 +31,21 @@ static const struct {
 	{"envelopes", "DELETE FROM envelopes WHERE ctid = ANY(ARRAY(SELECT ctid FROM envelopes"
 		      " WHERE received_at < now() - $1::bigint * interval '1 microsecond'"
 		      " LIMIT " BATCH "))"},
+	/* Closed intervals only: a device held for months stays. */
+	{"device_assignments",
+	 "DELETE FROM device_assignments WHERE ctid = ANY(ARRAY(SELECT ctid FROM"
+	 " device_assignments WHERE until < now() - $1::bigint * interval '1 microsecond'"
+	 " LIMIT " BATCH "))"},
+	/* Pods gone that long, with their containers and workload links; a pod
+	 * still referenced by a kept interval stays. */
+	{"pods", "DELETE FROM pods WHERE ctid = ANY(ARRAY(SELECT ctid FROM pods p"
+		 " WHERE gone_at < now() - $1::bigint * interval '1 microsecond' AND NOT EXISTS"
+		 " (SELECT 1 FROM device_assignments d WHERE d.pod_uid = p.uid) LIMIT " BATCH "))"},
+	/* Workloads no pod belongs to any more. */
+	{"workloads", "DELETE FROM workloads WHERE ctid = ANY(ARRAY(SELECT ctid FROM workloads w"
+		      " WHERE last_seen < now() - $1::bigint * interval '1 microsecond' AND NOT"
+		      " EXISTS (SELECT 1 FROM pod_workloads pw WHERE pw.workload_uid = w.uid)"
+		      " LIMIT " BATCH "))"},
 };
 
 /* Deletes one table's expired rows, a batch per statement. */
@@ -67,7 +82,8 @@ long long retention_sweep(struct retention *r)
 	PQclear(res);
 	long long total = locked ? 0 : -EIO;
 	if (locked) {
-		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns};
+		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns, r->cfg.history_ns,
+				  r->cfg.history_ns, r->cfg.history_ns};
 		for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0] && total >= 0; i++) {
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;

@@ -15,6 +15,7 @@ struct retention_config {
 	int64_t ledger_ns;     /* keep the delivery ledger this long: an envelope
 				* older than this arriving again would be stored
 				* again, so keep it above the agents' spool life */
+	int64_t history_ns;    /* keep ended device assignments and gone pods */
 };
 
 struct retention;

@@ -5,12 +5,15 @@
 -- range query on device_assignments.
 
 -- The latest map of each node, as the agent sent it: what the aggregator's
--- in-memory caches are rebuilt from at start.
+-- in-memory caches are rebuilt from at start, and refreshed from (maps
+-- stored since, by stored_at) when another replica took them.
 CREATE TABLE node_pod_maps (
     node        text PRIMARY KEY,
     observed_at timestamptz NOT NULL,
-    doc         jsonb       NOT NULL
+    doc         jsonb       NOT NULL,
+    stored_at   timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX node_pod_maps_stored_at ON node_pod_maps (stored_at);
 
 CREATE TABLE pods (
     uid         text PRIMARY KEY,
@@ -87,7 +90,8 @@ RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     -- A resend of an older map (its ack was lost) must not undo a newer one.
     INSERT INTO node_pod_maps AS m (node, observed_at, doc) VALUES (p_node, p_at, p_doc)
-    ON CONFLICT (node) DO UPDATE SET observed_at = excluded.observed_at, doc = excluded.doc
+    ON CONFLICT (node) DO UPDATE SET observed_at = excluded.observed_at, doc = excluded.doc,
+        stored_at = now()
         WHERE m.observed_at < excluded.observed_at;
     IF NOT FOUND THEN
         RETURN false;

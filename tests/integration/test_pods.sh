@@ -221,6 +221,15 @@ stop_pid "$AGG_PID" lens-aggregator
 start_aggregator
 check_eq "the pod caches are rebuilt from the database at start" "$before" "$(curl -sf "$API/api/v1/pods/cache" | jq -cS .)"
 
+# A second replica on the same database, which no agent talks to.
+AGG2_HTTP=127.0.0.1:$(free_port)
+"$B/bin/lens-aggregator" --database-url "$DB_URL" --listen "tcp://127.0.0.1:$(free_port)" \
+  --http-listen "$AGG2_HTTP" --cache-refresh-interval 500ms 2>>"$T/aggregator2.log" &
+AGG2_PID=$!
+PIDS+=("$AGG2_PID")
+wait_for 30 curl -sf "http://$AGG2_HTTP/readyz"
+check_eq "another replica serves the same caches" "$before" "$(curl -sf "http://$AGG2_HTTP/api/v1/pods/cache" | jq -cS .)"
+
 # The trainer pod is deleted: its process ends, the kubelet, pod-resources
 # and containerd forget it. Its intervals close, its labels leave /metrics.
 kill "$(cat "$T/trainer.pid")"
@@ -229,6 +238,9 @@ grep -v trainer-0 "$T/podres.txt" >"$T/podres.new" && mv "$T/podres.new" "$T/pod
 write_pods "$P_ALLOC" "$P_WEB" "$P_OLD" "$P_DEBUG"
 check "a deleted pod's devices are released" wait_for 20 sh -c \
   "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '[.items[] | select(.id == \"0000:82:00.0\") | .pods[]] == []' >/dev/null"
+check "and the other replica learns it from the database" wait_for 10 sh -c \
+  "curl -sf 'http://$AGG2_HTTP/api/v1/gpus?node=fake-node' | jq -e '[.items[] | select(.id == \"0000:82:00.0\") | .pods[]] == []' >/dev/null"
+stop_pid "$AGG2_PID" "the second lens-aggregator"
 check "its labels leave the device series" sh -c "! curl -s http://$AGENT_HTTP/metrics | grep -q 'pod=\"trainer-0\"'"
 check "the pod leaves the list at the next pod list refresh" wait_for 20 sh -c \
   "curl -sf '$API/api/v1/pods?namespace=ml' | jq -e '[.items[] | select(.name == \"trainer-0\")] == []' >/dev/null"
@@ -252,5 +264,16 @@ check_eq "no assignment interval was ever duplicated" 0 \
 stop_fake_agent
 kill "$(cat "$T/outsider.pid")" 2>/dev/null
 check "the agent exited cleanly" grep -q 'msg="agent stopped"' "$T/agent.log"
+
+# History retention: ended intervals and pods gone past it are deleted,
+# what is still open stays.
+open_before=$(sql "SELECT count(*) FROM device_assignments WHERE until IS NULL")
+stop_pid "$AGG_PID" lens-aggregator
+start_aggregator --retention-interval 1s --pod-history-retention 1s
+check "ended intervals past the history retention are deleted" wait_for 20 sh -c \
+  "[ \$(psql '$DB_URL' -Atqc 'SELECT count(*) FROM device_assignments WHERE until IS NOT NULL') -eq 0 ]"
+check "and pods gone past it" wait_for 20 sh -c \
+  "[ \$(psql '$DB_URL' -Atqc \"SELECT count(*) FROM pods WHERE name = 'trainer-0'\") -eq 0 ]"
+check_eq "open intervals stay" "$open_before" "$(sql "SELECT count(*) FROM device_assignments WHERE until IS NULL")"
 stop_pid "$AGG_PID" lens-aggregator
 cleanup_cgroups
