@@ -16,7 +16,7 @@ else
 endif
 
 CC ?= cc
-PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2
+PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2 libbpf libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)
@@ -38,6 +38,12 @@ MIGRATIONS := $(sort $(wildcard aggregator/migrations/*.sql))
 PROTOS := lens podresources
 GEN := $(foreach p,$(PROTOS),$(B)/gen/$(p).pb-c.c $(B)/gen/$(p).pb-c.h) $(B)/gen/migrations_data.c $(B)/gen/version.h
 OBJ = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+# eBPF: one object per concern, CO-RE against the build machine's BTF,
+# wrapped in a libbpf skeleton the agent links in.
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(B)/gen/%.skel.h,$(BPF_SRC))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(B)/gen -Ibpf
 
 LIBCOMMON := $(B)/lib/libcommon.a
 LIBAGENT := $(B)/lib/libagent.a
@@ -65,11 +71,24 @@ $(B)/gen/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 # Generated sources stay after the build (make would delete them as intermediates).
-.SECONDARY: $(GEN)
+.SECONDARY: $(GEN) $(BPF_SKELS) $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRC))
 
 $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+
+$(B)/gen/vmlinux.h:
+	@mkdir -p $(B)/gen
+	@test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: the kernel needs CONFIG_DEBUG_INFO_BTF to build the eBPF programs" >&2; exit 1; }
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/gen/vmlinux.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $<"
+	@clang $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/gen/%.skel.h: $(B)/bpf/%.bpf.o
+	@bpftool gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(B)/gen
@@ -79,12 +98,15 @@ $(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 $(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h | $(B)/gen/version.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -Ibpf -MMD -MP -c $< -o $@
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -Iaggregator -Wno-unused-parameter -c $< -o $@
+
+# The loader includes every skeleton.
+$(call OBJ,agent/kevents.c): $(BPF_SKELS)
 
 $(LIBCOMMON): $(call OBJ,$(COMMON_SRC)) $(B)/obj/gen/lens.pb-c.o $(B)/obj/gen/podresources.pb-c.o
 $(LIBAGENT): $(call OBJ,$(AGENT_SRC))

@@ -18,6 +18,8 @@
 #include "inventory.h"
 #include "log.h"
 #include "nodeinfo.h"
+#include "kevents.h"
+#include "kevstream.h"
 #include "oci.h"
 #include "podmap.h"
 #include "procscan.h"
@@ -33,8 +35,10 @@ struct agent_config {
 		reconnect_max, drain_timeout, sample_interval, pod_interval, kubelet_interval,
 		kubelet_timeout, pod_resend;
 	long long inflight;
-	double temp_limit;
-	bool kubelet_insecure;
+	double temp_limit, kevent_rate;
+	bool kubelet_insecure, kernel_events, kernel_events_all;
+	int64_t kevent_ring, duration;
+	char *kevent_types;
 };
 
 struct agent {
@@ -46,6 +50,8 @@ struct agent {
 	struct httpd *http;
 	struct devices *devices;
 	struct podmap *podmap;
+	struct kevents *kevents;
+	struct kevstream *kevstream;
 	struct emitter em;
 	int64_t start_ns;
 	struct prom_metric *m_heartbeats, *m_emit_errors;
@@ -119,6 +125,18 @@ static const struct cfg_opt options[] = {
 	 "kubelet's pod log directory (pod names when the kubelet API is not available)"},
 	{"pod-map-resend", "LENS_POD_MAP_RESEND", CFG_DURATION, &C.pod_resend, "5m",
 	 "send an unchanged pod map again after this long (fresh per-process VRAM)"},
+	{"kernel-events", "LENS_KERNEL_EVENTS", CFG_BOOL, &C.kernel_events, "true",
+	 "catch OOM kills, exits, signals, execs, hardware errors and GPU resets with eBPF"},
+	{"kernel-events-all", "LENS_KERNEL_EVENTS_ALL", CFG_BOOL, &C.kernel_events_all, "false",
+	 "exits, execs and signals of every process, not only those in pods"},
+	{"kernel-ring-bytes", "LENS_KERNEL_RING_BYTES", CFG_SIZE, &C.kevent_ring, "4MiB",
+	 "eBPF ring buffer size (a power of two)"},
+	{"kernel-event-rate", "LENS_KERNEL_EVENT_RATE", CFG_DOUBLE, &C.kevent_rate, "50",
+	 "kernel events per second per type and pod before dropping (burst: twice that; 0: no limit)"},
+	{"duration", NULL, CFG_DURATION, &C.duration, "0s",
+	 "kevents: stop after this long (0: at Ctrl-C)"},
+	{"type", NULL, CFG_STR, &C.kevent_types, "",
+	 "kevents: only these types, comma-separated (oom_kill,exit,signal,exec,...)"},
 	{"log-level", "LENS_LOG_LEVEL", CFG_STR, &C.log_level, "info", "debug, info, warn, error"},
 	{NULL, NULL, 0, NULL, NULL, NULL},
 };
@@ -129,7 +147,9 @@ static const char usage[] =
 	"  run        run the agent (default)\n"
 	"  inventory  print this node's GPUs and HCAs with one sample each as JSON, and exit\n"
 	"  processes  print each process holding or using a GPU or HCA, with its pod, as JSON\n"
-	"  pods       print this node's pod/device map (docs/pods.md) as JSON, and exit";
+	"  pods       print this node's pod/device map (docs/pods.md) as JSON, and exit\n"
+	"  kevents    print kernel events as JSON lines until interrupted (--duration, --type,\n"
+	"             --kernel-events-all), without an aggregator";
 
 /* HTTP --------------------------------------------------------------------- */
 
@@ -214,6 +234,15 @@ static void send_heartbeat(struct agent *a)
 
 /* Lifecycle ---------------------------------------------------------------- */
 
+static struct kevents_config kevents_config_from(const struct agent_config *c, const char *node,
+						 bool drop_caps)
+{
+	return (struct kevents_config){.node = node, .watch_all = c->kernel_events_all,
+				       .ring_bytes = (size_t)c->kevent_ring,
+				       .rate_per_pod = c->kevent_rate, .refresh_ns = NS_PER_SEC,
+				       .cgroup_root = "", .drop_caps = drop_caps};
+}
+
 static struct podmap_config podmap_config_from(const struct agent_config *c, const char *node)
 {
 	return (struct podmap_config){
@@ -242,6 +271,15 @@ static int start(struct agent *a, char *err, size_t errlen)
 						"Heartbeats spooled.", NULL));
 	a->m_emit_errors = prom_get(prom_counter(a->reg, "lens_agent_emit_errors_total",
 						 "Envelopes that could not be spooled.", NULL));
+	/* Kernel events first: loading needs privileges the agent then drops,
+	 * before any other thread exists to keep them. */
+	if (c->kernel_events) {
+		struct kevents_config kc = kevents_config_from(c, a->ni.node_name, true);
+		char why[512];
+		if (kevents_open(&kc, a->reg, &a->kevents, why, sizeof why))
+			log_info("kernel events unavailable; running without them",
+				 "reason=%s", log_q(why));
+	}
 	struct spool_config sc = {c->spool_dir, c->spool_max, c->spool_segment};
 	if ((rc = spool_open(&sc, a->reg, &a->spool, err, errlen)))
 		return rc;
@@ -259,6 +297,12 @@ static int start(struct agent *a, char *err, size_t errlen)
 	if ((rc = podmap_start(&pc, a->devices, &a->em, a->reg, &a->podmap, err, errlen)))
 		return rc;
 	devices_set_owner_fn(a->devices, podmap_owner, a->podmap);
+	if (a->kevents) {
+		kevents_set_podmap(a->kevents, a->podmap);
+		a->kevstream = kevstream_new(&a->em, 256, NS_PER_SEC);
+		if ((rc = kevents_run(a->kevents, kevstream_add, a->kevstream)))
+			return snprintf(err, errlen, "cannot start the kernel event thread"), rc;
+	}
 	/* Last: /healthz answers once everything it reports on is running. */
 	struct httpd_config hc = {.listen = c->listen, .threads = 1, .max_body = 1 << 16,
 				  .max_header_bytes = 16384, .metric_prefix = "lens_agent"};
@@ -270,6 +314,8 @@ static int start(struct agent *a, char *err, size_t errlen)
 static void stop(struct agent *a)
 {
 	httpd_stop(a->http);
+	kevents_stop(a->kevents);      /* drains the ring into the stream */
+	kevstream_free(a->kevstream);  /* and the stream into the spool */
 	if (a->devices)
 		devices_set_owner_fn(a->devices, NULL, NULL);
 	podmap_stop(a->podmap);
@@ -426,6 +472,58 @@ static int pods(void)
 	return rc ? 1 : 0;
 }
 
+/* `lens-agent kevents`: each event as one JSON line, like tetragon observe. */
+static bool type_wanted(const char *types, const char *type)
+{
+	if (!*types)
+		return true;
+	size_t n = strlen(type);
+	for (const char *p = types; (p = strstr(p, type)); p += n)
+		if ((p == types || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void print_event(json_t *ev, void *arg)
+{
+	(void)arg;
+	if (!type_wanted(C.kevent_types, json_string_value(json_object_get(ev, "type"))))
+		return;
+	json_dumpf(ev, stdout, JSON_COMPACT);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int watch_kevents(void)
+{
+	char err[512];
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	struct nodeinfo ni;
+	if (nodeinfo_collect(&ni, C.node_name, C.host_root, err, sizeof err)) {
+		fprintf(stderr, "lens-agent: %s\n", err);
+		return 1;
+	}
+	struct prom_registry *reg = prom_registry_new();
+	struct kevents *k = NULL;
+	struct kevents_config kc = kevents_config_from(&C, ni.node_name, false);
+	int rc = kevents_open(&kc, reg, &k, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "lens-agent: kernel events unavailable: %s\n", err);
+		prom_registry_free(reg);
+		return 1;
+	}
+	kevents_run(k, print_event, NULL);
+	struct timespec ts = {C.duration / NS_PER_SEC, C.duration % NS_PER_SEC};
+	sigtimedwait(&sigs, NULL, C.duration > 0 ? &ts : NULL);
+	kevents_stop(k);
+	prom_registry_free(reg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -457,6 +555,8 @@ int main(int argc, char **argv)
 		rc = processes();
 	} else if (strcmp(cmd, "pods") == 0) {
 		rc = pods();
+	} else if (strcmp(cmd, "kevents") == 0) {
+		rc = watch_kevents();
 	} else if (strcmp(cmd, "run") == 0) {
 		struct agent a = {.cfg = C};
 		rc = run(&a);

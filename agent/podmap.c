@@ -326,6 +326,27 @@ void podmap_poke(struct podmap *pm)
 	pthread_mutex_unlock(&pm->lock);
 }
 
+void podmap_describe_pod(struct podmap *pm, const char *uid, const char *container_id,
+			 json_t *obj)
+{
+	pthread_mutex_lock(&pm->lock);
+	const json_t *pod = podmsg_find_pod(pm->doc, uid), *c;
+	const json_t *w = json_array_get(json_object_get(pod, "workloads"), 0);
+	size_t i;
+	if (pod) {
+		json_object_set_new(obj, "namespace", json_string(str(pod, "namespace")));
+		json_object_set_new(obj, "pod", json_string(str(pod, "name")));
+	}
+	json_array_foreach(json_object_get(pod, "containers"), i, c)
+		if (*container_id && strcmp(str(c, "id"), container_id) == 0)
+			json_object_set_new(obj, "container", json_string(str(c, "name")));
+	if (w) {
+		json_object_set_new(obj, "workload", json_string(str(w, "name")));
+		json_object_set_new(obj, "workload_uid", json_string(str(w, "uid")));
+	}
+	pthread_mutex_unlock(&pm->lock);
+}
+
 json_t *podmap_snapshot(struct podmap *pm)
 {
 	pthread_mutex_lock(&pm->lock);

@@ -42,6 +42,12 @@ void podmap_poke(struct podmap *pm);
 /* The latest map (podview.h's document); json_decref it. */
 json_t *podmap_snapshot(struct podmap *pm);
 
+/* Adds "namespace", "pod", "container" and "workload"/"workload_uid" (the
+ * pod's first workload) to obj for the pod with this UID, as far as the
+ * latest map knows it; container_id picks the container. */
+void podmap_describe_pod(struct podmap *pm, const char *uid, const char *container_id,
+			 json_t *obj);
+
 /* The devices_owner_fn for devices_set_owner_fn(). */
 void podmap_owner(void *pm, const char *kind, const char *id, struct device_owner *out);
 

@@ -21,6 +21,8 @@ const char *envelope_payload_name(int payload_case)
 		return "device_samples";
 	case LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP:
 		return "pod_device_map";
+	case LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS:
+		return "kernel_events";
 	default:
 		return "unknown";
 	}
