@@ -80,15 +80,17 @@ static void hex(json_t *o, const char *key, uint64_t v)
 static json_t *oom(const struct kev_oom *o)
 {
 	static const char *const constraints[] = {"none", "cpuset", "memory_policy", "memcg"};
-	json_t *d = json_pack("{s:i,s:i,s:o,s:I,s:I,s:s,s:I,s:i}", "victim_pid", o->victim_pid,
+	json_t *d = json_pack("{s:i,s:i,s:o,s:I,s:I,s:s,s:i}", "victim_pid", o->victim_pid,
 			      "victim_tgid", o->victim_tgid, "victim_comm",
 			      kstr(o->victim_comm, sizeof o->victim_comm), "victim_cgroup_id",
 			      (json_int_t)o->victim_cgroup, "memcg_inode", (json_int_t)o->memcg_ino,
 			      "constraint",
 			      o->constraint >= 0 && o->constraint < 4 ? constraints[o->constraint]
 								      : "unknown",
-			      "limit_bytes", (json_int_t)(o->totalpages * 4096), "oom_score_adj",
-			      o->oom_score_adj);
+			      "oom_score_adj", o->oom_score_adj);
+	/* No limit (PAGE_COUNTER_MAX) or none read: no limit_bytes. */
+	if (o->totalpages && o->totalpages < (1ULL << 50))
+		json_object_set_new(d, "limit_bytes", json_integer((json_int_t)(o->totalpages * 4096)));
 	return d;
 }
 

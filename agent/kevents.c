@@ -147,9 +147,49 @@ static bool kallsyms_has(const char *sym)
 	return found;
 }
 
+/* Whether argument n (from 0, after the context) of a BTF tracepoint is
+ * a pointer: mark_victim took a pid before Linux 6.8, a task since. */
+static bool btf_arg_is_ptr(const struct btf *btf, const char *tp, unsigned n)
+{
+	char name[128];
+	snprintf(name, sizeof name, "btf_trace_%s", tp);
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+	if (t)
+		t = btf__type_by_id(btf, t->type); /* pointer */
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type); /* the prototype */
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) <= n + 1)
+		return false;
+	const struct btf_type *arg = btf__type_by_id(btf, btf_params(t)[n + 1].type);
+	return arg && btf_is_ptr(arg);
+}
+
+/* Programs that stand in for one another: the first one usable wins. */
+static const struct {
+	const char *prog, *instead_of;
+} preferred[] = {{"kev_oom_victim", "kev_oom"}};
+
+static bool superseded(struct bpf_object *obj, const char *name, char *why, size_t len)
+{
+	for (size_t i = 0; i < sizeof preferred / sizeof preferred[0]; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, preferred[i].prog);
+		if (strcmp(name, preferred[i].instead_of) == 0 && p && bpf_program__autoload(p)) {
+			snprintf(why, len, "%s is used instead", preferred[i].prog);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Whether this kernel has what a program's section names; why not in why. */
 static bool available(struct kevents *k, const char *sec, char *why, size_t len)
 {
+	if (strcmp(sec, "tp_btf/mark_victim") == 0 && k->vmlinux &&
+	    !btf_arg_is_ptr(k->vmlinux, "mark_victim", 0)) {
+		snprintf(why, len, "this kernel's oom:mark_victim carries no task (before Linux 6.8)");
+		return false;
+	}
 	char path[256];
 	struct stat st;
 	if (strncmp(sec, "tp/", 3) == 0) {
@@ -194,7 +234,8 @@ static int select_programs(struct kevents *k, struct bpf_object *obj)
 	int usable = 0;
 	bpf_object__for_each_program(prog, obj) {
 		char why[160];
-		if (available(k, bpf_program__section_name(prog), why, sizeof why)) {
+		if (available(k, bpf_program__section_name(prog), why, sizeof why) &&
+		    !superseded(obj, bpf_program__name(prog), why, sizeof why)) {
 			usable++;
 			continue;
 		}

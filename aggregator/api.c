@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "devices.h"
 #include "envelope.h"
 #include "log.h"
@@ -82,6 +83,17 @@ static void handle_nodes(const struct http_req *req, struct http_resp *resp, voi
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);
+}
+
+int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
+		   const char **out)
+{
+	int64_t ns;
+	*out = http_query(req, key);
+	if (!*out || clock_parse_rfc3339(*out, &ns) == 0)
+		return 0;
+	http_error(resp, 400, "bad_parameter", "%s=\"%s\" is not an RFC 3339 time", key, *out);
+	return -1;
 }
 
 const char *api_valid_node(struct http_resp *resp, const char *name)
@@ -208,5 +220,6 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/workloads", api_workloads, false},
 	{"GET", "/api/v1/workloads/{uid}", api_workload, false},
 	{"GET", "/api/v1/devices/{node}/{device}/history", api_device_history, false},
+	{"GET", "/api/v1/events", api_events, false},
 	{NULL, NULL, NULL, false},
 };

@@ -32,6 +32,9 @@ extern const struct http_route api_routes[];
 PGconn *api_acquire(struct api *a, struct http_resp *resp);
 /* Answers 503 for a failed query and logs it. */
 void api_db_failed(struct http_resp *resp, const char *err);
+/* ?key=: RFC 3339 or absent (*out NULL); -1 with a 400 answered when bad. */
+int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
+		   const char **out);
 /* name when it is a valid node name, else NULL with a 400 answered. */
 const char *api_valid_node(struct http_resp *resp, const char *name);
 
@@ -42,5 +45,8 @@ void api_workload_cache(const struct http_req *req, struct http_resp *resp, void
 void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_workload(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* The kernel events view (api_events.c). */
+void api_events(const struct http_req *req, struct http_resp *resp, void *arg);
 
 #endif

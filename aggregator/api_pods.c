@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "clock.h"
 #include "podcache.h"
 #include "pods.h"
 
@@ -82,24 +81,12 @@ void api_workload(const struct http_req *req, struct http_resp *resp, void *arg)
 	db_release(a->pool, c);
 }
 
-/* ?from= and ?to=: RFC 3339 or absent; -1 with a 400 answered when bad. */
-static int time_param(const struct http_req *req, struct http_resp *resp, const char *key,
-		      const char **out)
-{
-	int64_t ns;
-	*out = http_query(req, key);
-	if (!*out || clock_parse_rfc3339(*out, &ns) == 0)
-		return 0;
-	http_error(resp, 400, "bad_parameter", "%s=\"%s\" is not an RFC 3339 time", key, *out);
-	return -1;
-}
-
 void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	struct api *a = arg;
 	const char *node = api_valid_node(resp, http_param(req, "node")), *from, *to;
 	PGconn *c;
-	if (!node || time_param(req, resp, "from", &from) || time_param(req, resp, "to", &to) ||
+	if (!node || api_time_param(req, resp, "from", &from) || api_time_param(req, resp, "to", &to) ||
 	    !(c = api_acquire(a, resp)))
 		return;
 	json_t *out = NULL;

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "devcache.h"
+#include "events.h"
 #include "podcache.h"
 #include "pods.h"
 #include "devices.h"
@@ -39,6 +40,7 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY, devices_stmt_inventory, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, devices_stmt_events, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP, pods_stmt_maps, true},
+	{LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS, events_stmt, false},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
 

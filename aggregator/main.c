@@ -28,7 +28,7 @@ struct agg_config {
 	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
-		cache_refresh;
+		cache_refresh, event_retention;
 };
 
 static struct agg_config C;
@@ -57,6 +57,8 @@ static const struct cfg_opt options[] = {
 	 "keep the delivery ledger (duplicate detection) this long"},
 	{"pod-history-retention", "LENS_POD_HISTORY_RETENTION", CFG_DURATION, &C.history_retention,
 	 "90d", "keep ended device assignments and pods gone this long"},
+	{"event-retention", "LENS_EVENT_RETENTION", CFG_DURATION, &C.event_retention, "30d",
+	 "keep kernel events this long (whole days: partitions are dropped)"},
 	{"cache-refresh-interval", "LENS_CACHE_REFRESH_INTERVAL", CFG_DURATION, &C.cache_refresh,
 	 "5s", "time between reads of the pod maps other replicas stored"},
 	{"retention-interval", "LENS_RETENTION_INTERVAL", CFG_DURATION, &C.retention_interval,
@@ -177,7 +179,7 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		return -EAGAIN;
 	}
 	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
-				      C.history_retention};
+				      C.history_retention, C.event_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 

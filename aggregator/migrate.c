@@ -57,7 +57,8 @@ static int is_applied(PGconn *c, const char *name, char *err, size_t errlen)
 static int apply_one(PGconn *c, const struct migration *m, char *err, size_t errlen)
 {
 	PGresult *r = PQexec(c, m->sql);
-	int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+	/* The last statement's result stands for all: a SELECT is fine too. */
+	int ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
 	PQclear(r);
 	if (!ok) {
 		char msg[400];

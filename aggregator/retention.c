@@ -18,7 +18,7 @@ struct retention {
 	struct retention_config cfg;
 	struct db_pool *pool;
 	struct ticker *ticker;
-	struct prom_family *f_deleted;
+	struct prom_family *f_deleted, *f_partitions;
 };
 
 static const struct {
@@ -70,6 +70,30 @@ static long long sweep_table(struct retention *r, PGconn *c, int i, int64_t age_
 	return total;
 }
 
+/* Kernel events go by whole days: the coming days' partitions are made
+ * ahead, the expired ones dropped. */
+static long long sweep_events(struct retention *r, PGconn *c)
+{
+	char us[32], err[256];
+	snprintf(us, sizeof us, "%lld", (long long)(r->cfg.events_ns / 1000));
+	const char *p[] = {us};
+	PGresult *res = db_exec(c,
+				"SELECT lens_ensure_event_partitions(2),"
+				" lens_drop_event_partitions($1::bigint * interval '1 microsecond')",
+				1, p, err, sizeof err, NULL);
+	if (!res) {
+		log_warn("kernel event partitions: sweep failed", "err=%s", log_q(err));
+		return -EIO;
+	}
+	long long dropped = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	if (dropped > 0) {
+		prom_add_l(r->f_partitions, (double)dropped, "kernel_events");
+		log_info("kernel event partitions dropped", "partitions=%lld", dropped);
+	}
+	return 0;
+}
+
 long long retention_sweep(struct retention *r)
 {
 	char err[256];
@@ -88,6 +112,8 @@ long long retention_sweep(struct retention *r)
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;
 		}
+		if (total >= 0 && sweep_events(r, c))
+			total = -EIO;
 		db_cmd(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK_KEY ")", 0, NULL, err,
 		       sizeof err, NULL);
 	}
@@ -110,6 +136,8 @@ int retention_start(const struct retention_config *cfg, struct db_pool *pool,
 	r->pool = pool;
 	r->f_deleted = prom_counter(reg, "lens_aggregator_retention_deleted_rows_total",
 				    "Rows deleted by retention, by table.", "table");
+	r->f_partitions = prom_counter(reg, "lens_aggregator_retention_dropped_partitions_total",
+				       "Daily partitions dropped by retention, by table.", "table");
 	if (ticker_start(cfg->interval_ns, tick, r, &r->ticker)) {
 		free(r);
 		return -EAGAIN;

@@ -16,6 +16,7 @@ struct retention_config {
 				* older than this arriving again would be stored
 				* again, so keep it above the agents' spool life */
 	int64_t history_ns;    /* keep ended device assignments and gone pods */
+	int64_t events_ns;     /* keep kernel events (by whole days) */
 };
 
 struct retention;

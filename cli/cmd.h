@@ -3,6 +3,7 @@
 #ifndef LENS_CMD_H
 #define LENS_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "client.h"
@@ -16,7 +17,12 @@ struct cmd_ctx {
 	char **argv;
 	const char *node;   /* --node filter, or NULL */
 	int64_t interval_ns; /* top: refresh period */
-	long iterations;     /* top: stop after this many refreshes (0: never) */
+	long iterations;     /* top, events -w: stop after this many refreshes (0: never) */
+	const char *types;   /* events: --type */
+	const char *pod;     /* events: --pod (name or UID) */
+	const char *workload; /* events: --workload (name or UID) */
+	int64_t since_ns;    /* events: --since (how far back) */
+	bool watch;          /* events: -w */
 };
 
 /* Each returns the process exit code. */
@@ -27,6 +33,7 @@ int cmd_top(struct cmd_ctx *ctx);
 int cmd_pods(struct cmd_ctx *ctx);
 int cmd_workloads(struct cmd_ctx *ctx);
 int cmd_describe(struct cmd_ctx *ctx);
+int cmd_events(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

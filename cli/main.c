@@ -8,9 +8,10 @@
 #include "cmd.h"
 #include "config.h"
 
-static char *server, *token, *output, *node;
-static int64_t timeout, interval;
+static char *server, *token, *output, *node, *types, *pod, *workload;
+static int64_t timeout, interval, since;
 static long long iterations;
+static bool watch;
 
 static const struct cfg_opt options[] = {
 	{"server", "LENS_SERVER", CFG_STR, &server, "http://127.0.0.1:9480",
@@ -20,7 +21,13 @@ static const struct cfg_opt options[] = {
 	{"timeout", "LENS_TIMEOUT", CFG_DURATION, &timeout, "10s", "request timeout"},
 	{"node", NULL, CFG_STR, &node, NULL, "gpus, top, pods, workloads: only this node"},
 	{"interval", NULL, CFG_DURATION, &interval, "2s", "top: refresh period"},
-	{"iterations", NULL, CFG_INT, &iterations, "0", "top: stop after N refreshes (0: never)"},
+	{"iterations", NULL, CFG_INT, &iterations, "0",
+	 "top, events -w: stop after N refreshes (0: never)"},
+	{"type", NULL, CFG_STR, &types, NULL, "events: only these types (comma-separated)"},
+	{"pod", NULL, CFG_STR, &pod, NULL, "events: only this pod (name or UID)"},
+	{"workload", NULL, CFG_STR, &workload, NULL, "events: only this workload (name or UID)"},
+	{"since", NULL, CFG_DURATION, &since, "0s", "events: only the last DURATION (0: all)"},
+	{"watch", NULL, CFG_BOOL, &watch, "false", "events: keep printing new events", 'w'},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -32,6 +39,8 @@ static const char usage[] =
 	"  top            GPU utilization, VRAM, power and temperature, refreshing\n"
 	"  pods           pods with their devices and workload (--node NODE)\n"
 	"  workloads      workloads with their pods, nodes, GPUs and HCAs\n"
+	"  events         kernel events: OOM kills, crashes, signals, execs, hardware errors\n"
+	"                 (--node, --type, --pod, --workload, --since 1h, -w to follow)\n"
 	"  describe workload NAME|UID\n"
 	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
@@ -51,6 +60,8 @@ static const struct {
 	{"workloads", cmd_workloads},
 	{"workload", cmd_workloads},
 	{"describe", cmd_describe},
+	{"events", cmd_events},
+	{"event", cmd_events},
 };
 
 void cmd_print_json(json_t *v)
@@ -115,6 +126,9 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	ctx->node = node;
 	ctx->interval_ns = interval > 0 ? interval : 2000000000LL;
 	ctx->iterations = (long)iterations;
+	ctx->types = types, ctx->pod = pod, ctx->workload = workload;
+	ctx->since_ns = since;
+	ctx->watch = watch;
 	return -1;
 }
 

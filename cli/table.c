@@ -8,7 +8,7 @@
 
 struct table {
 	int ncols, nrows, cap;
-	char **cells; /* row-major, (nrows + 1) * ncols; row 0 is the header */
+	char **cells; /* row-major, nrows * ncols; row 0 is the header, if any */
 };
 
 static void add_row(struct table *t, const char *const *cells)
@@ -28,7 +28,8 @@ struct table *table_new(int ncols, const char *const *headers)
 {
 	struct table *t = xcalloc(1, sizeof *t);
 	t->ncols = ncols;
-	add_row(t, headers);
+	if (headers)
+		add_row(t, headers);
 	return t;
 }
 

@@ -7,6 +7,7 @@
 
 struct table;
 
+/* headers may be NULL: rows only (what follows a table already printed). */
 struct table *table_new(int ncols, const char *const *headers);
 /* Adds a row of ncols cells (copied; NULL or "" prints as <none>). */
 void table_add(struct table *t, const char *const *cells);

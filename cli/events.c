@@ -1,0 +1,165 @@
+/* events: `lensctl events [-w]`, the kernel events of the cluster, one line
+ * each with what happened in words; -w follows new ones like kubectl get -w. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "cmd.h"
+#include "table.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static long long num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* What happened, in words. */
+static void summary(const json_t *e, struct buf *b)
+{
+	const char *type = str(e, "type");
+	const json_t *d = json_object_get(e, "details");
+	if (strcmp(type, "oom_kill") == 0) {
+		buf_printf(b, "OOM kill of %s (pid %lld)", str(d, "victim_comm"), num(d, "victim_pid"));
+		if (json_object_get(d, "limit_bytes"))
+			buf_printf(b, ", limit %lld MiB", num(d, "limit_bytes") >> 20);
+	} else if (strcmp(type, "exit") == 0) {
+		buf_printf(b, "%s (pid %lld) %s", str(e, "comm"), num(e, "pid"), str(d, "how"));
+		if (json_object_get(d, "signal"))
+			buf_printf(b, " by %s", str(d, "signal"));
+		else if (num(d, "status"))
+			buf_printf(b, " with status %lld", num(d, "status"));
+		if (json_is_true(json_object_get(d, "core_dumped")))
+			buf_puts(b, ", core dumped");
+	} else if (strcmp(type, "signal") == 0) {
+		buf_printf(b, "%s from %s (pid %lld) to %s (pid %lld)", str(d, "signal"),
+			   str(d, "sender_comm"), num(d, "sender_pid"), str(d, "target_comm"),
+			   num(d, "target_pid"));
+	} else if (strcmp(type, "exec") == 0) {
+		json_t *a;
+		size_t i;
+		json_array_foreach(json_object_get(d, "argv"), i, a)
+			buf_printf(b, "%s%s", i ? " " : "", json_string_value(a));
+	} else if (strcmp(type, "pcie_aer") == 0) {
+		buf_printf(b, "%s %s", str(d, "device"), str(d, "severity"));
+		json_t *a;
+		size_t i;
+		json_array_foreach(json_object_get(d, "errors"), i, a)
+			buf_printf(b, "%s%s", i ? "," : ": ", json_string_value(a));
+	} else if (strcmp(type, "memory_error") == 0) {
+		buf_printf(b, "%s x%lld %s %s", str(d, "error_type"), num(d, "count"),
+			   str(d, "label"), str(d, "message"));
+	} else if (strcmp(type, "machine_check") == 0) {
+		buf_printf(b, "bank %lld cpu %lld %s%s", num(d, "bank"), num(d, "cpu"),
+			   str(d, "class"),
+			   json_is_true(json_object_get(d, "uncorrected")) ? " uncorrected" : "");
+	} else {
+		buf_puts(b, str(d, "probe"));
+	}
+	if (b->len > 100) /* a table cell, not a log: the JSON has it all */
+		b->p[97] = b->p[98] = b->p[99] = '.', b->p[100] = '\0', b->len = 100;
+}
+
+static void add_row(struct table *t, const json_t *e)
+{
+	struct buf what = BUF_INIT;
+	summary(e, &what);
+	const char *cells[] = {str(e, "time"),      str(e, "node"), str(e, "type"),
+			       str(e, "namespace"), str(e, "pod"),  what.p ? what.p : ""};
+	table_add(t, cells);
+	buf_free(&what);
+}
+
+static const char *const headers[] = {"TIME", "NODE", "TYPE", "NAMESPACE", "POD", "WHAT"};
+
+/* The query of the filters, with a start time. */
+static void query(const struct cmd_ctx *ctx, const char *since, struct buf *q)
+{
+	buf_puts(q, "/api/v1/events?limit=1000");
+	const char *keys[] = {"node", "type", "pod", "workload", "since"};
+	const char *vals[] = {ctx->node, ctx->types, ctx->pod, ctx->workload, since};
+	for (int i = 0; i < 5; i++) {
+		if (!vals[i] || !*vals[i])
+			continue;
+		buf_printf(q, "&%s=", keys[i]);
+		for (const char *c = vals[i]; *c; c++)
+			buf_printf(q, strchr("+&#% ?", *c) ? "%%%02X" : "%c", (unsigned char)*c);
+	}
+}
+
+static int fetch(struct cmd_ctx *ctx, const char *since, json_t **items)
+{
+	char err[512];
+	struct buf q = BUF_INIT;
+	query(ctx, since, &q);
+	json_t *page;
+	int rc = client_get(&ctx->client, q.p, &page, err, sizeof err);
+	buf_free(&q);
+	if (rc)
+		return cmd_fail(err);
+	*items = json_incref(json_object_get(page, "items"));
+	json_decref(page);
+	return 0;
+}
+
+/* Prints the events newer than *last (oldest first) and moves *last. */
+static void print_new(json_t *items, char *last, size_t len, json_t *seen, bool header)
+{
+	struct table *t = table_new(6, header ? headers : NULL);
+	int rows = 0;
+	for (size_t i = json_array_size(items); i-- > 0;) {
+		const json_t *e = json_array_get(items, i);
+		char key[160];
+		snprintf(key, sizeof key, "%s/%s/%s/%lld", str(e, "time"), str(e, "node"),
+			 str(e, "type"), num(e, "pid"));
+		if (json_object_get(seen, key))
+			continue;
+		json_object_set_new(seen, key, json_true());
+		add_row(t, e);
+		rows++;
+		snprintf(last, len, "%s", str(e, "time"));
+	}
+	if (rows || header)
+		table_print(t, stdout);
+	fflush(stdout);
+	table_free(t);
+}
+
+int cmd_events(struct cmd_ctx *ctx)
+{
+	if (ctx->argc > 0)
+		return cmd_fail("usage: lensctl events [--node N] [--type T] [--pod P] "
+				"[--workload W] [--since 1h] [-w] [-o json]");
+	char since[64] = "";
+	if (ctx->since_ns > 0)
+		clock_format_rfc3339(clock_now_ns() - ctx->since_ns, 6, since, sizeof since);
+	json_t *items, *seen = json_object();
+	if (fetch(ctx, since, &items)) {
+		json_decref(seen);
+		return 1;
+	}
+	if (ctx->output == OUTPUT_JSON && !ctx->watch) {
+		cmd_print_json(items);
+	} else if (!ctx->watch && json_array_size(items) == 0) {
+		fprintf(stderr, "No kernel events found.\n");
+	} else {
+		print_new(items, since, sizeof since, seen, true);
+	}
+	json_decref(items);
+	for (long n = 1; ctx->watch && (ctx->iterations <= 0 || n < ctx->iterations); n++) {
+		struct timespec ts = {ctx->interval_ns / NS_PER_SEC, ctx->interval_ns % NS_PER_SEC};
+		nanosleep(&ts, NULL);
+		if (fetch(ctx, since, &items))
+			break;
+		print_new(items, since, sizeof since, seen, false);
+		json_decref(items);
+	}
+	json_decref(seen);
+	return 0;
+}
