@@ -154,7 +154,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/fake_kubelet
+	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/fake_kubelet
 	@scripts/bench.sh
 
 clean:

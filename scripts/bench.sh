@@ -82,6 +82,14 @@ scripts/bench-podmap.sh "$B"
 
 echo
 if [ "$(id -u)" -eq 0 ]; then
+  echo "Kernel events (fork/exec/exit storm of /bin/true in a pod cgroup: an exec and an exit event per process; no rate limit)"
+  scripts/bench-kevents.sh "$B"
+else
+  echo "Kernel event benchmark skipped: loading eBPF needs root"
+fi
+
+echo
+if [ "$(id -u)" -eq 0 ]; then
   echo "Device collection (fake devices: tests/fixtures/fakegpu; reads go through overlayfs, which costs more per file than sysfs on a real node)"
   tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 8 -- bash scripts/bench-devices.sh "$B" 2>&1 | grep -v '^fakegpu:'
 else
