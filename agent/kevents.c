@@ -105,6 +105,7 @@ struct kevents {
 	struct prom_family *f_events, *f_dropped;
 	struct prom_metric *m_pod_cgroups, *m_attached, *m_lost_seen;
 	double lost_reported;
+	int64_t walked_at;    /* the last walk of the cgroup hierarchy */
 };
 
 /* Filesystems ------------------------------------------------------------------ */
@@ -332,13 +333,30 @@ static void drop_capabilities(void)
 
 /* Events ------------------------------------------------------------------------- */
 
+static void refresh_pods(struct kevents *k);
+
+/* The pod of a cgroup id. A cgroup newer than the last walk (the kernel
+ * side learnt it at mkdir) makes the walk run again, at most every 100 ms. */
+static int lookup_pod(struct kevents *k, uint64_t id, struct cgroup_pod *pod)
+{
+	if (!k->cgroups)
+		return -ENOENT;
+	if (cgindex_lookup(k->cgroups, id, pod) == 0)
+		return 0;
+	int64_t now = clock_mono_ns();
+	if (now - k->walked_at < 100 * NS_PER_MS)
+		return -ENOENT;
+	refresh_pods(k);
+	return cgindex_lookup(k->cgroups, id, pod);
+}
+
 /* The pod of the event's subject: UID and container from the cgroup, the
  * names from the pod map. */
 static void attribute(struct kevents *k, const struct kevent *e, json_t *ev)
 {
 	struct cgroup_pod pod;
 	json_object_set_new(ev, "node", json_string(k->node));
-	if (!k->cgroups || cgindex_lookup(k->cgroups, kevdecode_subject_cgroup(e), &pod))
+	if (lookup_pod(k, kevdecode_subject_cgroup(e), &pod))
 		return;
 	json_object_set_new(ev, "pod_uid", json_string(pod.pod_uid));
 	json_object_set_new(ev, "container_id", json_string(pod.container_id));
@@ -436,6 +454,7 @@ static void refresh_pods(struct kevents *k)
 {
 	if (!k->cgroups)
 		return;
+	k->walked_at = clock_mono_ns();
 	int n = cgindex_refresh(k->cgroups, pod_added, pod_removed, k);
 	prom_set(k->m_pod_cgroups, n);
 }

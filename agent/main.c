@@ -38,7 +38,7 @@ struct agent_config {
 	double temp_limit, kevent_rate;
 	bool kubelet_insecure, kernel_events, kernel_events_all;
 	int64_t kevent_ring, duration;
-	char *kevent_types;
+	char *kevent_types, *cgroup_root;
 };
 
 struct agent {
@@ -129,6 +129,8 @@ static const struct cfg_opt options[] = {
 	 "catch OOM kills, exits, signals, execs, hardware errors and GPU resets with eBPF"},
 	{"kernel-events-all", "LENS_KERNEL_EVENTS_ALL", CFG_BOOL, &C.kernel_events_all, "false",
 	 "exits, execs and signals of every process, not only those in pods"},
+	{"cgroup-root", "LENS_CGROUP_ROOT", CFG_STR, &C.cgroup_root, "",
+	 "the host's cgroup v2 hierarchy (\"\": the cgroup2 mount; in a pod: /host/sys/fs/cgroup)"},
 	{"kernel-ring-bytes", "LENS_KERNEL_RING_BYTES", CFG_SIZE, &C.kevent_ring, "4MiB",
 	 "eBPF ring buffer size (a power of two)"},
 	{"kernel-event-rate", "LENS_KERNEL_EVENT_RATE", CFG_DOUBLE, &C.kevent_rate, "50",
@@ -240,7 +242,7 @@ static struct kevents_config kevents_config_from(const struct agent_config *c, c
 	return (struct kevents_config){.node = node, .watch_all = c->kernel_events_all,
 				       .ring_bytes = (size_t)c->kevent_ring,
 				       .rate_per_pod = c->kevent_rate, .refresh_ns = NS_PER_SEC,
-				       .cgroup_root = "", .drop_caps = drop_caps};
+				       .cgroup_root = c->cgroup_root, .drop_caps = drop_caps};
 }
 
 static struct podmap_config podmap_config_from(const struct agent_config *c, const char *node)

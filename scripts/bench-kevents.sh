@@ -11,6 +11,7 @@ PIDS=() CG=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
   scripts/pg.sh stop "$W/pg" >/dev/null 2>&1 || true
+  sleep 0.3
   [ -n "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
   rm -rf "$W"
 }

@@ -104,6 +104,35 @@ demo_pods_start() {
   demo_hold "$dir" "$agent" 2 "$root" "4,5,6:25769803776" $all /dev/infiniband/uverbs2 /dev/infiniband/uverbs3
 }
 
+# demo_incidents DIR: a training process that segfaults (worker pod) and an
+# evaluation that runs out of its 64 MiB (eval pod): `lensctl events` shows
+# both, attributed to their pods.
+demo_incidents() {
+  local dir=$1 root cg uid memcg
+  root=$(demo_cgroup_root)
+  [ -n "$root" ] || return 0
+  printf 'int main(void) { volatile int *p = 0; return *p; }\n' >"$dir/crash.c"
+  cc -O0 -o "$dir/train_step" "$dir/crash.c" 2>/dev/null || return 0
+  uid=$(demo_uid 2)
+  cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 2).scope
+  sh -c "echo \$\$ >'$cg/cgroup.procs'; exec '$dir/train_step'" 2>/dev/null || true
+  uid=$(demo_uid 3)
+  cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 3).scope
+  mkdir -p "$cg"
+  if [ -d /sys/fs/cgroup/memory ]; then
+    memcg=/sys/fs/cgroup/memory/lens-demo/eval
+    mkdir -p "$memcg" && echo 67108864 >"$memcg/memory.limit_in_bytes"
+  else
+    echo +memory >"$root/cgroup.subtree_control" 2>/dev/null
+    memcg=
+    echo 67108864 >"$cg/memory.max" 2>/dev/null
+  fi
+  sh -c "echo \$\$ >'$cg/cgroup.procs'; ${memcg:+echo \$\$ >'$memcg/cgroup.procs';} exec tail /dev/zero" \
+    2>/dev/null || true
+  [ -n "$memcg" ] && rmdir "$memcg" /sys/fs/cgroup/memory/lens-demo 2>/dev/null
+  return 0
+}
+
 demo_pods_stop() {
   local dir=$1 p cg
   if [ -f "$dir/hold.pids" ]; then

@@ -28,6 +28,7 @@ stop_all() {
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   done
   scripts/pg.sh stop "$RUN/pg"
+  mountpoint -q "$RUN/cgroup2" 2>/dev/null && umount "$RUN/cgroup2"
   echo "Stopped. Logs are in .run/."
 }
 trap stop_all INT TERM EXIT
@@ -51,12 +52,16 @@ PIDS+=($!)
 for _ in $(seq 300); do curl -sf "$API/readyz" >/dev/null && break; sleep 0.1; done
 
 AGENT_ARGS=(--aggregator "tcp://127.0.0.1:$NNG_PORT" --heartbeat-interval 5s)
+SIMULATE=
+if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ]; then SIMULATE=1; fi
+# The simulated node shares this machine's kernel: its agent reports the
+# kernel events of the simulated pods, this one stays out of it.
 echo "Starting lens-agent for this machine (metrics: http://127.0.0.1:$AGENT_PORT/metrics)..."
 "$B/lens-agent" "${AGENT_ARGS[@]}" --spool-dir "$RUN/spool" --listen "127.0.0.1:$AGENT_PORT" \
-  2>>"$RUN/agent.log" &
+  ${SIMULATE:+--kernel-events=false} 2>>"$RUN/agent.log" &
 PIDS+=($!)
 SIM=
-if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ]; then
+if [ -n "$SIMULATE" ]; then
   # No AMD GPU here: a second agent plays a SIMULATED GPU node, with 8
   # fake MI210s and 4 fake HCAs seen through the real ROCm SMI library
   # (tests/fixtures/fakegpu). GPU 5 runs hot to show a health condition.
@@ -65,6 +70,12 @@ if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ];
   echo "No AMD GPU on this machine: starting a SIMULATED GPU node \"$SIM\" (8 fake GPUs, 4 fake HCAs;"
   echo "  metrics: http://127.0.0.1:$SIM_PORT/metrics) with simulated training pods..."
   demo_pods_setup "$RUN/pods"
+  # The fixture lays fake devices over /sys, the cgroup hierarchy with them:
+  # the simulated agent finds the real one through a bind mount.
+  CGROOT=$(demo_cgroup_root); CGROOT=${CGROOT%/lens-demo}
+  mkdir -p "$RUN/cgroup2"
+  mountpoint -q "$RUN/cgroup2" || mount --bind "${CGROOT:-/sys/fs/cgroup}" "$RUN/cgroup2"
+  DEMO_POD_AGENT_FLAGS="$DEMO_POD_AGENT_FLAGS --cgroup-root $RUN/cgroup2"
   rm -f "$RUN/sim-agent.pid" "$RUN/sim-root"
   tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 4 --set gpu3.busy_percent=99 --set gpu5.temp_junction=97000 \
     -- sh -c "echo \$FAKEGPU_ROOT >'$RUN/sim-root'; '$B/lens-agent' ${AGENT_ARGS[*]} --node-name '$SIM' \
@@ -108,6 +119,15 @@ if [ -n "${SIM:-}" ]; then
   echo
   echo "$ lensctl describe workload llama-pretrain"
   "$B/lensctl" describe workload llama-pretrain || true
+  # A training step segfaults and the evaluation runs out of memory.
+  demo_incidents "$RUN/pods"
+  for _ in $(seq 50); do
+    "$B/lensctl" events --since 1m --type oom_kill 2>/dev/null | grep -q eval-harness && break
+    sleep 0.2
+  done
+  echo
+  echo "$ lensctl events --since 1m --type oom_kill,exit,signal"
+  "$B/lensctl" events --since 1m --type oom_kill,exit,signal || true
 fi
 cat <<INFO
 
@@ -116,7 +136,7 @@ Lens is running:
   aggregator        $API/metrics   $API/healthz   $API/readyz
   agent             http://127.0.0.1:$AGENT_PORT/metrics   http://127.0.0.1:$AGENT_PORT/healthz${SIM:+
   simulated node    http://127.0.0.1:$SIM_PORT/metrics (fake devices, labelled $SIM)}
-  lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top|pods|workloads [-o wide|json]
+  lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top|pods|workloads|events [-o wide|json]
                     LENS_SERVER=$API build/bin/lensctl describe workload llama-pretrain
   logs              .run/aggregator.log  .run/agent.log
 

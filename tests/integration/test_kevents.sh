@@ -35,10 +35,12 @@ else
   mkdir -p "$MEMCG" && echo 33554432 >"$MEMCG/memory.limit_in_bytes"
 fi
 cleanup_cgroups() {
+  sleep 0.3   # processes killed last are still leaving their cgroups
   for d in "$CGROOT/lens-kev-$$" ${MEMCG:+/sys/fs/cgroup/memory/lens-kev-$$}; do
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
 }
+trap 'cleanup; cleanup_cgroups' EXIT
 
 cat >"$T/pods.json" <<EOF
 {"kind":"PodList","items":[{"metadata":{"name":"crashy-0","namespace":"$NS","uid":"$UIDP",
@@ -158,4 +160,3 @@ check_eq "partitions exist for today and the next two days" 3 \
      'kernel_events_' || to_char((now() AT TIME ZONE 'UTC') + interval '1 day', 'YYYYMMDD'),
      'kernel_events_' || to_char((now() AT TIME ZONE 'UTC') + interval '2 days', 'YYYYMMDD'))")"
 stop_pid "$AGG_PID" lens-aggregator
-cleanup_cgroups

@@ -26,7 +26,8 @@ C_WEB=$(printf 'd4%.0s' $(seq 32))
 CG=$CGROOT/lens-it-$$
 pod_cg() { echo "$CG/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${1//-/_}.slice/cri-containerd-$2.scope"; }
 mkdir -p "$(pod_cg $U_TRAIN $C_TRAIN)" "$(pod_cg $U_DEBUG $C_DEBUG)" || skip_all "cannot create cgroups"
-cleanup_cgroups() { find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null; }
+cleanup_cgroups() { sleep 0.3; find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null; }
+trap 'cleanup; cleanup_cgroups' EXIT
 
 # The kubelet's view: /pods and the pod-resources answer -------------------
 container() { # name id running
@@ -276,4 +277,3 @@ check "and pods gone past it" wait_for 20 sh -c \
   "[ \$(psql '$DB_URL' -Atqc \"SELECT count(*) FROM pods WHERE name = 'trainer-0'\") -eq 0 ]"
 check_eq "open intervals stay" "$open_before" "$(sql "SELECT count(*) FROM device_assignments WHERE until IS NULL")"
 stop_pid "$AGG_PID" lens-aggregator
-cleanup_cgroups
