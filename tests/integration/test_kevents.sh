@@ -66,6 +66,9 @@ start_agent --node-name kev-node --kubelet-url "http://$KUBELET" --pod-resources
 attached=$(agent_metric lens_agent_kernel_programs_attached)
 check "the agent attached its eBPF programs" test "${attached:-0}" -ge 4
 check "it watches the pod's cgroups" wait_for 10 sh -c "curl -s http://$AGENT_HTTP/metrics | grep -Eq '^lens_agent_kernel_pod_cgroups [1-9]'"
+capeff=$(awk '/^CapEff/ {print $2}' "/proc/$AGENT_PID/status")
+check_eq "after loading, the agent holds neither CAP_SYS_ADMIN nor CAP_BPF" "0 0" \
+  "$(( (0x$capeff >> 21) & 1 )) $(( (0x$capeff >> 39) & 1 ))"
 check "the pod is known by name" wait_for 10 sh -c "curl -s http://$AGENT_HTTP/pods | jq -e '.pods[] | select(.name == \"crashy-0\")' >/dev/null"
 
 # inpod CMD...: CMD as a process of the pod's container (and its memory
@@ -143,6 +146,20 @@ PIDS+=("$A2")
 check "an agent without CAP_BPF still runs" wait_for 10 curl -sf "http://$AGENT2/healthz"
 check "and says why there are no kernel events" grep -q 'msg="kernel events unavailable; running without them"' "$T/agent2.log"
 stop_pid "$A2" "the agent without CAP_BPF"
+
+# Rate limit: a burst of execs in one pod beyond the per-pod rate is cut
+# and counted.
+AGENT3=127.0.0.1:$(free_port)
+"$B/bin/lens-agent" --aggregator "$AGG_NNG" --spool-dir "$T/spool3" --listen "$AGENT3" \
+  --node-name kev-node-3 --pod-resources-socket "" --kernel-event-rate 1 2>"$T/agent3.log" &
+A3=$!
+PIDS+=("$A3")
+wait_for 10 sh -c "curl -s http://$AGENT3/metrics | grep -Eq '^lens_agent_kernel_pod_cgroups [1-9]'"
+for i in $(seq 20); do inpod /bin/true burst-$i; done
+check "a burst over the per-pod rate is cut and counted" wait_for 10 sh -c \
+  "[ \"\$(curl -s http://$AGENT3/metrics | awk '\$1 == \"lens_agent_kernel_events_dropped_total{reason=\\\"rate_limit\\\"}\" {print \$2}')\" -ge 10 ] 2>/dev/null"
+stop_pid "$A3" "the rate-limited agent"
+check "what passed the limit was stored" test "$(sql "SELECT count(*) FROM kernel_events WHERE node = 'kev-node-3' AND type = 'exec'")" -le 4
 
 # Retention: events past it go; the partitions of the coming days exist.
 sql "INSERT INTO kernel_events (node, occurred_at, type, pid, tgid, comm, cgroup_id, details)
