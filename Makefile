@@ -71,7 +71,7 @@ $(B)/gen/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 # Generated sources stay after the build (make would delete them as intermediates).
-.SECONDARY: $(GEN) $(BPF_SKELS) $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRC))
+.SECONDARY: $(GEN) $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRC))
 
 $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
@@ -87,10 +87,13 @@ $(B)/gen/vmlinux.h:
 	  echo "no /sys/kernel/btf/vmlinux: using bpf/vmlinux.h.xz" >&2; xz -dc bpf/vmlinux.h.xz > $@.tmp; \
 	fi && mv $@.tmp $@
 
+# bpftool gen object keeps BTF and drops DWARF: the skeleton embeds the
+# object, and the agent's binary and RSS need no debug info of BPF code.
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/gen/vmlinux.h
 	@mkdir -p $(dir $@)
 	@echo "  BPF     $<"
-	@clang $(BPF_CFLAGS) -c $< -o $@
+	@clang $(BPF_CFLAGS) -c $< -o $@.full.o
+	@bpftool gen object $@ $@.full.o && rm -f $@.full.o
 
 $(B)/gen/%.skel.h: $(B)/bpf/%.bpf.o
 	@bpftool gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@

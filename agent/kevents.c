@@ -5,6 +5,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,6 +596,11 @@ int kevents_open(const struct kevents_config *cfg, struct prom_registry *reg,
 		return rc;
 	}
 	report_programs(k);
+	/* The kernel's BTF (megabytes) was needed to choose the programs only;
+	 * hand the memory of parsing it back too. */
+	btf__free(k->vmlinux);
+	k->vmlinux = NULL;
+	malloc_trim(0);
 	k->cgroups = cgindex_new(cfg->cgroup_root, why, sizeof why);
 	if (!k->cgroups)
 		log_info("kernel events without pod attribution", "reason=%s", log_q(why));

@@ -131,7 +131,7 @@ static const struct cfg_opt options[] = {
 	 "exits, execs and signals of every process, not only those in pods"},
 	{"cgroup-root", "LENS_CGROUP_ROOT", CFG_STR, &C.cgroup_root, "",
 	 "the host's cgroup v2 hierarchy (\"\": the cgroup2 mount; in a pod: /host/sys/fs/cgroup)"},
-	{"kernel-ring-bytes", "LENS_KERNEL_RING_BYTES", CFG_SIZE, &C.kevent_ring, "4MiB",
+	{"kernel-ring-bytes", "LENS_KERNEL_RING_BYTES", CFG_SIZE, &C.kevent_ring, "256KiB",
 	 "eBPF ring buffer size (a power of two)"},
 	{"kernel-event-rate", "LENS_KERNEL_EVENT_RATE", CFG_DOUBLE, &C.kevent_rate, "50",
 	 "kernel events per second per type and pod before dropping (burst: twice that; 0: no limit)"},
