@@ -91,7 +91,7 @@ void devices_stmt_inventory(Envelope *const *envs, int n, struct pgarray_stmt *s
 
 static const char events_sql[] =
 	"INSERT INTO device_events (node, bdf, event, message, occurred_at)"
-	" SELECT node, bdf, event, message, to_timestamp(0) + (t / 1000) * interval '1 microsecond'"
+	" SELECT node, bdf, event, message, " PGARRAY_NS_TO_TS("t")
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
 	"  AS u(node, bdf, event, message, t)";
 

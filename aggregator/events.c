@@ -4,14 +4,13 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "pgarray.h"
 #include "pgjson.h"
-
-#define NS_TO_TS(x) "(to_timestamp(0) + ((" x ") / 1000) * interval '1 microsecond')"
 
 static const char insert_sql[] =
 	"INSERT INTO kernel_events (node, occurred_at, type, pid, tgid, comm, cgroup_id, pod_uid,"
 	" namespace, pod, container, container_id, workload, workload_uid, details)"
-	" SELECT node, " NS_TO_TS("t") ", type, pid, tgid, comm, cg, uid, ns, pod, ctr, cid, wl,"
+	" SELECT node, " PGARRAY_NS_TO_TS("t") ", type, pid, tgid, comm, cg, uid, ns, pod, ctr, cid, wl,"
 	"  wuid, details FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::int[],"
 	"  $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
 	"  $13::text[], $14::text[], $15::jsonb[])"

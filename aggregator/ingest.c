@@ -124,7 +124,7 @@ static void mark_stored(struct ingest_item **items, int n, const Envelope *key)
 static const char ledger_sql[] =
 	"INSERT INTO envelopes (node, boot_id, stream, seq, payload, sent_at)"
 	" SELECT node, boot_id, stream, seq, payload,"
-	"  to_timestamp(0) + (sent / 1000) * interval '1 microsecond'"
+	"  " PGARRAY_NS_TO_TS("sent")
 	" FROM unnest($1::text[], $2::uuid[], $3::smallint[], $4::bigint[], $5::text[],"
 	"  $6::bigint[]) AS u(node, boot_id, stream, seq, payload, sent)"
 	" ORDER BY node, boot_id, stream, seq"

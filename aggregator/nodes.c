@@ -12,15 +12,12 @@
 #include "pgarray.h"
 #include "pgjson.h"
 
-/* Nanoseconds since the epoch (bigint) to timestamptz, exactly. */
-#define NS_TO_TS(x) "(to_timestamp(0) + ((" x ") / 1000) * interval '1 microsecond')"
-
 static const char store_info_sql[] =
 	"INSERT INTO nodes AS n (name, boot_id, hostname, kernel_release, kernel_version,"
 	" os_image, architecture, cpu_model, cpu_count, memory_bytes, boot_time, agent_version,"
 	" agent_start_time, info_sent_at, last_seen)"
 	" SELECT DISTINCT ON (name) name, boot_id, hostname, krel, kver, os, arch, cpu, ncpu,"
-	"  mem, to_timestamp(btime), ver, to_timestamp(start), " NS_TO_TS("sent") ", now()"
+	"  mem, to_timestamp(btime), ver, to_timestamp(start), " PGARRAY_NS_TO_TS("sent") ", now()"
 	" FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],"
 	"  $7::text[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::text[],"
 	"  $13::bigint[], $14::bigint[])"
@@ -71,11 +68,11 @@ static const char store_heartbeats_sql[] =
 	"), ins AS ("
 	"  INSERT INTO heartbeats (node, boot_id, seq, sent_at, agent_uptime_s, spool_records,"
 	"   spool_bytes, dropped_total)"
-	"  SELECT node, boot_id, seq, " NS_TO_TS("sent") ", uptime, records, bytes, dropped"
+	"  SELECT node, boot_id, seq, " PGARRAY_NS_TO_TS("sent") ", uptime, records, bytes, dropped"
 	"  FROM hb ON CONFLICT DO NOTHING"
 	")"
 	" INSERT INTO nodes AS n (name, boot_id, agent_version, last_seen, last_heartbeat)"
-	" SELECT DISTINCT ON (node) node, boot_id, ver, now(), " NS_TO_TS("sent")
+	" SELECT DISTINCT ON (node) node, boot_id, ver, now(), " PGARRAY_NS_TO_TS("sent")
 	" FROM hb ORDER BY node, sent DESC"
 	" ON CONFLICT (name) DO UPDATE SET last_seen = now(),"
 	"  boot_id = CASE WHEN n.last_heartbeat IS NULL OR"

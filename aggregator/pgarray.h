@@ -12,6 +12,10 @@
 
 #define PGARRAY_MAX_PARAMS 32
 
+/* SQL for nanoseconds since the epoch (a bigint column of an unnested
+ * array) as timestamptz, exactly to the microsecond. */
+#define PGARRAY_NS_TO_TS(x) "(to_timestamp(0) + ((" x ") / 1000) * interval '1 microsecond')"
+
 struct pgarray {
 	struct buf b;
 	int n;
