@@ -388,6 +388,18 @@ static bool allowed(struct kevents *k, const char *type, const char *pod, int64_
 	return ok;
 }
 
+/* Buckets that have refilled are as good as absent: forget them, so pods
+ * that come and go do not grow the table. */
+static void prune_buckets(struct kevents *k, int64_t now)
+{
+	const char *key;
+	json_t *b, *tmp;
+	double full_after = 2.0 / (k->cfg.rate_per_pod > 0 ? k->cfg.rate_per_pod : 1) * 1e9;
+	json_object_foreach_safe(k->buckets, tmp, key, b)
+		if ((double)now - json_real_value(json_array_get(b, 1)) > full_after)
+			json_object_del(k->buckets, key);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct kevents *k = ctx;
@@ -474,6 +486,7 @@ static void *collector(void *arg)
 		if (now >= next_refresh) {
 			refresh_pods(k);
 			read_lost(k);
+			prune_buckets(k, now);
 			next_refresh = now + k->cfg.refresh_ns;
 		}
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pgarray.h"
 #include "pgjson.h"
@@ -15,6 +16,23 @@ static const char insert_sql[] =
 	"  $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
 	"  $13::text[], $14::text[], $15::jsonb[])"
 	"  AS u(node, t, type, pid, tgid, comm, cg, uid, ns, pod, ctr, cid, wl, wuid, details)";
+
+/* The details as the agent sent them when they are a JSON object; else
+ * kept as text under "unparsed", so one bad field never costs the batch. */
+static void details(struct pgarray *a, const char *text)
+{
+	json_t *j = text && *text ? json_loads(text, 0, NULL) : json_object();
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_pack("{s:s}", "unparsed", text);
+		if (!j) /* not even UTF-8: nothing of it can be stored as text */
+			j = json_pack("{s:s}", "unparsed", "(not UTF-8)");
+	}
+	char *s = json_dumps(j, JSON_COMPACT);
+	pgarray_str(a, s);
+	free(s);
+	json_decref(j);
+}
 
 void events_stmt(Envelope *const *envs, int n, struct pgarray_stmt *st)
 {
@@ -38,7 +56,7 @@ void events_stmt(Envelope *const *envs, int n, struct pgarray_stmt *st)
 			pgarray_str(&a[11], e->container_id);
 			pgarray_str(&a[12], e->workload);
 			pgarray_str(&a[13], e->workload_uid);
-			pgarray_str(&a[14], e->details_json && *e->details_json ? e->details_json : "{}");
+			details(&a[14], e->details_json);
 		}
 	}
 }
