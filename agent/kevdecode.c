@@ -35,7 +35,7 @@ const char *kevdecode_type(const struct kevent *e)
 	static const char *const names[] = {
 		[KEV_OOM_KILL] = "oom_kill", [KEV_EXIT] = "exit",       [KEV_SIGNAL] = "signal",
 		[KEV_EXEC] = "exec",         [KEV_AER] = "pcie_aer",    [KEV_MC] = "memory_error",
-		[KEV_MCE] = "machine_check"};
+		[KEV_MCE] = "machine_check", [KEV_DEVICE_OPEN] = "device_open"};
 	if (e->type == KEV_GPU_RESET)
 		return e->gpu.probe == KEV_GPU_JOB_TIMEOUT ? "gpu_hang" : "gpu_reset";
 	return e->type < KEV_TYPE_MAX ? names[e->type] : NULL;
@@ -243,6 +243,8 @@ static json_t *details(const struct kevent *e)
 		return mc(&e->mc);
 	case KEV_MCE:
 		return mce(&e->mce);
+	case KEV_DEVICE_OPEN:
+		return json_pack("{s:o}", "path", kstr(e->open.path, sizeof e->open.path));
 	case KEV_GPU_RESET:
 		return json_pack("{s:s}", "probe", e->gpu.probe == KEV_GPU_JOB_TIMEOUT
 							   ? "amdgpu_job_timedout"

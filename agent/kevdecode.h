@@ -13,7 +13,7 @@
 #include "kevent.h"
 
 /* The event type's name: oom_kill, exit, signal, exec, pcie_aer,
- * memory_error, machine_check, gpu_hang, gpu_reset; NULL for an unknown
+ * memory_error, machine_check, gpu_hang, gpu_reset, device_open; NULL for an unknown
  * record. */
 const char *kevdecode_type(const struct kevent *e);
 

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cgindex.h"
 #include "clock.h"
+#include "devopen.skel.h"
 #include "gpureset.skel.h"
 #include "hwerr.skel.h"
 #include "kevdecode.h"
@@ -63,12 +64,13 @@ SKEL_OPS(signal)
 SKEL_OPS(oom)
 SKEL_OPS(hwerr)
 SKEL_OPS(gpureset)
+SKEL_OPS(devopen)
 
 /* proc first: its maps are the ones every other object shares. */
 static const struct skel_ops skels[] = {
 	{"proc", open_proc, destroy_proc},     {"signal", open_signal, destroy_signal},
 	{"oom", open_oom, destroy_oom},        {"hwerr", open_hwerr, destroy_hwerr},
-	{"gpureset", open_gpureset, destroy_gpureset},
+	{"gpureset", open_gpureset, destroy_gpureset}, {"devopen", open_devopen, destroy_devopen},
 };
 #define NSKELS (sizeof skels / sizeof skels[0])
 
@@ -400,6 +402,18 @@ static void prune_buckets(struct kevents *k, int64_t now)
 			json_object_del(k->buckets, key);
 }
 
+/* A device open is for the pod map (rescan now), not for the stream;
+ * without a pod map (watch mode) it is shown like any event. */
+static bool poke_podmap(struct kevents *k)
+{
+	pthread_mutex_lock(&k->lock);
+	if (k->pm)
+		podmap_poke(k->pm);
+	bool poked = k->pm != NULL;
+	pthread_mutex_unlock(&k->lock);
+	return poked;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct kevents *k = ctx;
@@ -416,6 +430,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	attribute(k, &e, ev);
 	const char *type = json_string_value(json_object_get(ev, "type"));
+	if (e.type == KEV_DEVICE_OPEN && poke_podmap(k)) {
+		prom_inc_l(k->f_events, type);
+		json_decref(ev);
+		return 0;
+	}
 	const char *pod = json_string_value(json_object_get(ev, "pod_uid"));
 	if (k->cfg.rate_per_pod > 0 && !allowed(k, type, pod ? pod : "", clock_mono_ns())) {
 		prom_inc_l(k->f_dropped, "rate_limit");

@@ -49,6 +49,7 @@ struct podmap {
 	int nprocs, cap;
 	struct prom_family *f_unmapped, *f_errors, *f_source;
 	struct prom_metric *m_scan, *m_sent, *m_pods, *m_assigned, *m_unmatched, *m_stale;
+	struct prom_metric *m_scans_interval, *m_scans_poked;
 };
 
 /* Logs when a source's state changes, not on every scan. */
@@ -297,21 +298,36 @@ static void publish(struct podmap *pm, json_t *doc)
 	json_decref(doc);
 }
 
-/* The collector thread: a scan per interval, or at once when poked. */
+/* Pokes closer together than this share one scan: a tool that opens the
+ * devices in a loop must not make the agent scan without pause. */
+#define POKE_MIN_GAP_NS (100 * NS_PER_MS)
+
+/* The collector thread: a scan per interval, or soon after a poke. */
 static void *collector(void *arg)
 {
 	struct podmap *pm = arg;
+	int64_t last = clock_mono_ns();
 	pthread_mutex_lock(&pm->lock);
 	while (!pm->stop) {
-		struct timespec until = clock_deadline(pm->cfg.interval_ns);
+		struct timespec until = clock_deadline(pm->cfg.interval_ns - (clock_mono_ns() - last));
 		while (!pm->stop && !pm->poke)
 			if (pthread_cond_timedwait(&pm->wake, &pm->lock, &until) == ETIMEDOUT)
 				break;
 		if (pm->stop)
 			break;
+		bool poked = pm->poke;
+		int64_t wait = last + POKE_MIN_GAP_NS - clock_mono_ns();
+		if (poked && wait > 0) {
+			struct timespec gap = clock_deadline(wait);
+			pthread_cond_timedwait(&pm->wake, &pm->lock, &gap);
+			if (pm->stop)
+				break;
+		}
 		pm->poke = false;
 		pthread_mutex_unlock(&pm->lock);
+		prom_inc(poked ? pm->m_scans_poked : pm->m_scans_interval);
 		publish(pm, scan(pm));
+		last = clock_mono_ns();
 		pthread_mutex_lock(&pm->lock);
 	}
 	pthread_mutex_unlock(&pm->lock);
@@ -367,6 +383,11 @@ static void init_metrics(struct podmap *pm, struct prom_registry *reg)
 	pm->m_scan = prom_get(prom_family_new(reg, PROM_HISTOGRAM, "lens_agent_podmap_scan_seconds",
 					      "Wall time of one pod-mapping scan.", NULL, scan_bounds,
 					      sizeof scan_bounds / sizeof scan_bounds[0]));
+	struct prom_family *scans = prom_counter(reg, "lens_agent_podmap_scans_total",
+						 "Pod-mapping scans, by what started them: the "
+						 "interval, or a device open seen by eBPF.", "trigger");
+	pm->m_scans_interval = prom_get(scans, "interval");
+	pm->m_scans_poked = prom_get(scans, "device_open");
 	pm->m_sent = prom_get(prom_counter(reg, "lens_agent_podmap_maps_sent_total",
 					   "PodDeviceMap payloads spooled (sent on change).", NULL));
 	pm->m_pods = prom_get(prom_gauge(reg, "lens_agent_pods", "Pods known on the node.", NULL));

@@ -19,6 +19,7 @@ enum kev_type {
 	KEV_MC = 6,
 	KEV_MCE = 7,
 	KEV_GPU_RESET = 8,
+	KEV_DEVICE_OPEN = 9,     /* a pod process opened a GPU or HCA node: rescan the pod map */
 	KEV_TYPE_MAX
 };
 
@@ -92,6 +93,10 @@ struct kev_gpu {
 	__u32 probe;              /* enum kev_gpu_probe: the kernel function that fired */
 };
 
+struct kev_open {
+	char path[KEV_NAME_LEN];
+};
+
 struct kevent {
 	__u32 type;               /* enum kev_type */
 	__u32 cpu;
@@ -109,6 +114,7 @@ struct kevent {
 		struct kev_mc mc;
 		struct kev_mce mce;
 		struct kev_gpu gpu;
+		struct kev_open open;
 	};
 };
 

@@ -138,6 +138,8 @@ fake_update "kfdproc.$(cat "$T/trainer.pid")=1:536870912"
 check "the process's use appears in the API within 2 s" wait_for 2 sh -c \
   "curl -sf '$API/api/v1/gpus?node=fake-node' | jq -e '.items[] | select(.id == \"0000:82:00.0\") | .pods[0].used' >/dev/null"
 echo "# mapping latency: $((($(date +%s%N) - t0) / 1000000)) ms"
+check "the open was seen by eBPF and started a scan at once" \
+  test "$(agent_metric 'lens_agent_podmap_scans_total{trigger="device_open"}')" -ge 1
 check_eq "GPU 1: trainer-0, allocated, held and used" \
   '[{"name":"trainer-0","held":true,"used":true,"allocated":true}]' "$(gpu_pods 0000:82:00.0)"
 check_eq "with the process's VRAM" 536870912 \
