@@ -21,8 +21,9 @@ declare -A srcs=(
   [fuzz_text]="common/clock.c common/config.c common/log.c common/buf.c"
   [fuzz_cgroup]="agent/cgroup.c"
   [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c agent/procscan.c agent/cgroup.c common/files.c common/buf.c build/san/gen/podresources.pb-c.c"
+  [fuzz_cri]="agent/cri.c agent/logline.c common/clock.c common/buf.c"
 )
-for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta; do
+for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri; do
   n=$((n + 1))
   # shellcheck disable=SC2086
   if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng 2>"$out/$t.build.log"; then
