@@ -221,5 +221,7 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/workloads/{uid}", api_workload, false},
 	{"GET", "/api/v1/devices/{node}/{device}/history", api_device_history, false},
 	{"GET", "/api/v1/events", api_events, false},
+	{"GET", "/api/v1/logs", api_logs_get, false},
+	{"POST", "/api/v1/logs", api_logs_post, true},
 	{NULL, NULL, NULL, false},
 };

@@ -13,6 +13,7 @@
 #include "prom.h"
 
 struct podcache;
+struct analysis;
 
 struct api {
 	struct db_pool *pool;
@@ -20,6 +21,7 @@ struct api {
 	int64_t offline_after_ns;
 	struct devcache *cache;
 	struct podcache *pods;
+	struct analysis *analysis;  /* where stored log lines go next */
 };
 
 extern const struct http_route api_routes[];
@@ -45,6 +47,10 @@ void api_workload_cache(const struct http_req *req, struct http_resp *resp, void
 void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_workload(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* Container log lines (api_logs.c). */
+void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_logs_get(const struct http_req *req, struct http_resp *resp, void *arg);
 
 /* The kernel events view (api_events.c). */
 void api_events(const struct http_req *req, struct http_resp *resp, void *arg);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "analysis.h"
 #include "devcache.h"
 #include "podcache.h"
 #include "httpd.h"
@@ -28,7 +29,7 @@ struct agg_config {
 	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
-		cache_refresh, event_retention;
+		cache_refresh, event_retention, log_retention;
 };
 
 static struct agg_config C;
@@ -59,6 +60,8 @@ static const struct cfg_opt options[] = {
 	 "90d", "keep ended device assignments and pods gone this long"},
 	{"event-retention", "LENS_EVENT_RETENTION", CFG_DURATION, &C.event_retention, "30d",
 	 "keep kernel events this long (whole days: partitions are dropped)"},
+	{"log-retention", "LENS_LOG_RETENTION", CFG_DURATION, &C.log_retention, "3d",
+	 "keep container log lines this long (whole days: partitions are dropped)"},
 	{"cache-refresh-interval", "LENS_CACHE_REFRESH_INTERVAL", CFG_DURATION, &C.cache_refresh,
 	 "5s", "time between reads of the pod maps other replicas stored"},
 	{"retention-interval", "LENS_RETENTION_INTERVAL", CFG_DURATION, &C.retention_interval,
@@ -87,6 +90,7 @@ struct aggregator {
 	struct retention *retention;
 	struct devcache *cache;
 	struct podcache *pods;
+	struct analysis *analysis;
 	struct ticker *pods_refresh;
 };
 
@@ -139,7 +143,8 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 		"Devices (GPUs, HCA ports) whose latest sample is held in memory.", cache_entries,
 		g->cache);
 	g->pods = podcache_new();
-	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods};
+	g->analysis = analysis_new(g->reg);
+	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods, g->analysis};
 	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
 				  .max_body = 8 << 20, .max_header_bytes = 16384,
 				  .token = C.token, .metric_prefix = "lens_aggregator"};
@@ -179,7 +184,7 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		return -EAGAIN;
 	}
 	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
-				      C.history_retention, C.event_retention};
+				      C.history_retention, C.event_retention, C.log_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 
@@ -196,6 +201,7 @@ static void stop(struct aggregator *g)
 	db_pool_free(g->pool);
 	devcache_free(g->cache);
 	podcache_free(g->pods);
+	analysis_free(g->analysis);
 	prom_registry_free(g->reg);
 }
 

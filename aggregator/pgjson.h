@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#define PGJSON_MAX_PARAMS 8
+#define PGJSON_MAX_PARAMS 12
 
 json_t *pgjson_row(const PGresult *r, int row);
 json_t *pgjson_rows(const PGresult *r);

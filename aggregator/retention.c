@@ -70,26 +70,35 @@ static long long sweep_table(struct retention *r, PGconn *c, int i, int64_t age_
 	return total;
 }
 
-/* Kernel events go by whole days: the coming days' partitions are made
- * ahead, the expired ones dropped. */
-static long long sweep_events(struct retention *r, PGconn *c)
+/* Tables partitioned by day: the coming days' partitions are made ahead,
+ * the expired ones dropped whole. */
+static const struct {
+	const char *table, *column;
+} partitioned[] = {{"kernel_events", "occurred_at"}, {"log_lines", "logged_at"}};
+
+static long long sweep_partitions(struct retention *r, PGconn *c)
 {
-	char us[32], err[256];
-	snprintf(us, sizeof us, "%lld", (long long)(r->cfg.events_ns / 1000));
-	const char *p[] = {us};
-	PGresult *res = db_exec(c,
-				"SELECT lens_ensure_event_partitions(2),"
-				" lens_drop_event_partitions($1::bigint * interval '1 microsecond')",
-				1, p, err, sizeof err, NULL);
-	if (!res) {
-		log_warn("kernel event partitions: sweep failed", "err=%s", log_q(err));
-		return -EIO;
-	}
-	long long dropped = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
-	if (dropped > 0) {
-		prom_add_l(r->f_partitions, (double)dropped, "kernel_events");
-		log_info("kernel event partitions dropped", "partitions=%lld", dropped);
+	int64_t keep[] = {r->cfg.events_ns, r->cfg.logs_ns};
+	for (size_t i = 0; i < sizeof partitioned / sizeof partitioned[0]; i++) {
+		char us[32], err[256];
+		snprintf(us, sizeof us, "%lld", (long long)(keep[i] / 1000));
+		const char *p[] = {partitioned[i].table, partitioned[i].column, us};
+		PGresult *res = db_exec(c,
+					"SELECT lens_ensure_partitions($1, $2, 2),"
+					" lens_drop_partitions($1, $2, $3::bigint * interval '1 microsecond')",
+					3, p, err, sizeof err, NULL);
+		if (!res) {
+			log_warn("partition sweep failed", "table=%s err=%s", partitioned[i].table,
+				 log_q(err));
+			return -EIO;
+		}
+		long long dropped = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		PQclear(res);
+		if (dropped > 0) {
+			prom_add_l(r->f_partitions, (double)dropped, partitioned[i].table);
+			log_info("partitions dropped", "table=%s partitions=%lld",
+				 partitioned[i].table, dropped);
+		}
 	}
 	return 0;
 }
@@ -112,7 +121,7 @@ long long retention_sweep(struct retention *r)
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;
 		}
-		if (total >= 0 && sweep_events(r, c))
+		if (total >= 0 && sweep_partitions(r, c))
 			total = -EIO;
 		db_cmd(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK_KEY ")", 0, NULL, err,
 		       sizeof err, NULL);

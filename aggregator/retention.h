@@ -17,6 +17,7 @@ struct retention_config {
 				* again, so keep it above the agents' spool life */
 	int64_t history_ns;    /* keep ended device assignments and gone pods */
 	int64_t events_ns;     /* keep kernel events (by whole days) */
+	int64_t logs_ns;       /* keep log lines (by whole days) */
 };
 
 struct retention;

@@ -23,6 +23,10 @@ struct cmd_ctx {
 	const char *workload; /* events: --workload (name or UID) */
 	int64_t since_ns;    /* events: --since (how far back) */
 	bool watch;          /* events: -w */
+	bool follow;         /* logs: -f */
+	const char *container; /* logs: -c */
+	const char *namespace_; /* logs: -n */
+	const char *grep;    /* logs: --grep (a regex) */
 };
 
 /* Each returns the process exit code. */
@@ -34,6 +38,7 @@ int cmd_pods(struct cmd_ctx *ctx);
 int cmd_workloads(struct cmd_ctx *ctx);
 int cmd_describe(struct cmd_ctx *ctx);
 int cmd_events(struct cmd_ctx *ctx);
+int cmd_logs(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

@@ -8,10 +8,10 @@
 #include "cmd.h"
 #include "config.h"
 
-static char *server, *token, *output, *node, *types, *pod, *workload;
+static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep;
 static int64_t timeout, interval, since;
 static long long iterations;
-static bool watch;
+static bool watch, follow;
 
 static const struct cfg_opt options[] = {
 	{"server", "LENS_SERVER", CFG_STR, &server, "http://127.0.0.1:9480",
@@ -28,6 +28,10 @@ static const struct cfg_opt options[] = {
 	{"workload", NULL, CFG_STR, &workload, NULL, "events: only this workload (name or UID)"},
 	{"since", NULL, CFG_DURATION, &since, "0s", "events: only the last DURATION (0: all)"},
 	{"watch", NULL, CFG_BOOL, &watch, "false", "events: keep printing new events", 'w'},
+	{"follow", NULL, CFG_BOOL, &follow, "false", "logs: keep printing new lines", 'f'},
+	{"container", NULL, CFG_STR, &container, NULL, "logs: only this container", 'c'},
+	{"namespace", NULL, CFG_STR, &ns, NULL, "logs: the pod's namespace", 'n'},
+	{"grep", NULL, CFG_STR, &grep, NULL, "logs: only lines matching this regular expression"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -39,6 +43,9 @@ static const char usage[] =
 	"  top            GPU utilization, VRAM, power and temperature, refreshing\n"
 	"  pods           pods with their devices and workload (--node NODE)\n"
 	"  workloads      workloads with their pods, nodes, GPUs and HCAs\n"
+	"  logs POD|workload/NAME\n"
+	"                 container log lines, oldest first (-c CONTAINER, -n NAMESPACE, -f,\n"
+	"                 --since 1h, --grep RE)\n"
 	"  events         kernel events: OOM kills, crashes, signals, execs, hardware errors\n"
 	"                 (--node, --type, --pod, --workload, --since 1h, -w to follow)\n"
 	"  describe workload NAME|UID\n"
@@ -61,6 +68,8 @@ static const struct {
 	{"workload", cmd_workloads},
 	{"describe", cmd_describe},
 	{"events", cmd_events},
+	{"logs", cmd_logs},
+	{"log", cmd_logs},
 	{"event", cmd_events},
 };
 
@@ -129,6 +138,8 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	ctx->types = types, ctx->pod = pod, ctx->workload = workload;
 	ctx->since_ns = since;
 	ctx->watch = watch;
+	ctx->follow = follow;
+	ctx->container = container, ctx->namespace_ = ns, ctx->grep = grep;
 	return -1;
 }
 

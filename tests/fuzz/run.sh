@@ -14,7 +14,7 @@ if [ -n "${FUZZ_SECONDS:-}" ]; then
 else
   budget="-runs=300000 -seed=1"; what="300000 seeded runs"; corpus_of() { mkdir -p "$out/$1.fixed"; rm -rf "$out/$1.fixed"/*; echo "$out/$1.fixed"; }
 fi
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent -Ibuild/san/gen -D_GNU_SOURCE"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent -Iaggregator -Ibpf -Ibuild/san/gen -D_GNU_SOURCE"
 n=0 failed=0
 declare -A srcs=(
   [fuzz_envelope]="common/envelope.c build/san/gen/lens.pb-c.c"
@@ -22,8 +22,9 @@ declare -A srcs=(
   [fuzz_cgroup]="agent/cgroup.c"
   [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c agent/procscan.c agent/cgroup.c common/files.c common/buf.c build/san/gen/podresources.pb-c.c"
   [fuzz_cri]="agent/cri.c agent/logline.c common/clock.c common/buf.c"
+  [fuzz_fluentbit]="aggregator/fluentbit.c common/clock.c common/buf.c"
 )
-for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri; do
+for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit; do
   n=$((n + 1))
   # shellcheck disable=SC2086
   if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng 2>"$out/$t.build.log"; then
