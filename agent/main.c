@@ -20,6 +20,7 @@
 #include "nodeinfo.h"
 #include "kevents.h"
 #include "kevstream.h"
+#include "logtail.h"
 #include "oci.h"
 #include "podmap.h"
 #include "procscan.h"
@@ -38,7 +39,9 @@ struct agent_config {
 	double temp_limit, kevent_rate;
 	bool kubelet_insecure, kernel_events, kernel_events_all;
 	int64_t kevent_ring, duration;
-	char *kevent_types, *cgroup_root;
+	char *kevent_types, *cgroup_root, *log_state;
+	bool logs;
+	int64_t log_max_line, log_batch_bytes, log_batch_delay, log_rescan;
 };
 
 struct agent {
@@ -52,6 +55,7 @@ struct agent {
 	struct podmap *podmap;
 	struct kevents *kevents;
 	struct kevstream *kevstream;
+	struct logtail *logtail;
 	struct emitter em;
 	int64_t start_ns;
 	struct prom_metric *m_heartbeats, *m_emit_errors;
@@ -123,6 +127,18 @@ static const struct cfg_opt options[] = {
 	 "container runtime state directories holding each container's config.json"},
 	{"pod-log-dir", "LENS_POD_LOG_DIR", CFG_STR, &C.pod_log_dir, "/var/log/pods",
 	 "kubelet's pod log directory (pod names when the kubelet API is not available)"},
+	{"logs", "LENS_LOGS", CFG_BOOL, &C.logs, "true",
+	 "tail the container logs under --pod-log-dir and send them"},
+	{"log-state-file", "LENS_LOG_STATE_FILE", CFG_STR, &C.log_state, "",
+	 "where acknowledged log offsets are kept (\"\": <spool-dir>/logs.state)"},
+	{"log-max-line", "LENS_LOG_MAX_LINE", CFG_SIZE, &C.log_max_line, "64KiB",
+	 "longer log lines are cut, with a marker"},
+	{"log-batch-bytes", "LENS_LOG_BATCH_BYTES", CFG_SIZE, &C.log_batch_bytes, "1MiB",
+	 "a log batch goes out at this size ..."},
+	{"log-batch-delay", "LENS_LOG_BATCH_DELAY", CFG_DURATION, &C.log_batch_delay, "1s",
+	 "... or this old"},
+	{"log-rescan", "LENS_LOG_RESCAN", CFG_DURATION, &C.log_rescan, "2s",
+	 "walk of the log directory besides inotify"},
 	{"pod-map-resend", "LENS_POD_MAP_RESEND", CFG_DURATION, &C.pod_resend, "5m",
 	 "send an unchanged pod map again after this long (fresh per-process VRAM)"},
 	{"kernel-events", "LENS_KERNEL_EVENTS", CFG_BOOL, &C.kernel_events, "true",
@@ -299,6 +315,15 @@ static int start(struct agent *a, char *err, size_t errlen)
 	if ((rc = podmap_start(&pc, a->devices, &a->em, a->reg, &a->podmap, err, errlen)))
 		return rc;
 	devices_set_owner_fn(a->devices, podmap_owner, a->podmap);
+	if (c->logs) {
+		char state[4096];
+		snprintf(state, sizeof state, "%s/logs.state", c->spool_dir);
+		struct logtail_config lc = {c->pod_log_dir, *c->log_state ? c->log_state : state,
+					    (size_t)c->log_max_line, (size_t)c->log_batch_bytes,
+					    c->log_batch_delay, c->log_rescan};
+		if ((rc = logtail_start(&lc, &a->em, a->spool, a->reg, &a->logtail, err, errlen)))
+			return rc;
+	}
 	if (a->kevents) {
 		kevents_set_podmap(a->kevents, a->podmap);
 		a->kevstream = kevstream_new(&a->em, 256, NS_PER_SEC);
@@ -316,6 +341,7 @@ static int start(struct agent *a, char *err, size_t errlen)
 static void stop(struct agent *a)
 {
 	httpd_stop(a->http);
+	logtail_stop(a->logtail);
 	kevents_stop(a->kevents);      /* drains the ring into the stream */
 	kevstream_free(a->kevstream);  /* and the stream into the spool */
 	if (a->devices)
@@ -362,6 +388,9 @@ static int run(struct agent *a)
 	int sig = run_loop(a, &sigs);
 	log_info("draining", "signal=%s timeout_ms=%lld", strsignal(sig) ? log_q(strsignal(sig)) : "?",
 		 (long long)(a->cfg.drain_timeout / NS_PER_MS));
+	/* The tailer sends what it has read first, then everything drains. */
+	logtail_stop(a->logtail);
+	a->logtail = NULL;
 	int drained = sender_drain(a->sender, a->cfg.drain_timeout);
 	struct spool_stats ss;
 	spool_get_stats(a->spool, &ss);

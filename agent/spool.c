@@ -77,6 +77,8 @@ struct spool {
 	uint64_t evicted_unlogged; /* drops since the last log line about them */
 	int64_t evict_logged_ns;
 	struct prom_family *f_dropped, *f_refused, *f_corrupt, *f_appended;
+	void (*ack_hook[SPOOL_NSTREAMS])(uint64_t seq, void *arg);
+	void *ack_arg[SPOOL_NSTREAMS];
 };
 
 /* CRC-32C (Castagnoli), bytewise table. */
@@ -537,9 +539,26 @@ int spool_next(struct spool *s, struct spool_rec *rec)
 	return rc;
 }
 
-void spool_ack(struct spool *s, const struct spool_rec *rec)
+void spool_set_ack_hook(struct spool *s, uint32_t stream, void (*fn)(uint64_t seq, void *arg),
+			void *arg)
 {
 	pthread_mutex_lock(&s->lock);
+	if (stream >= 1 && stream <= SPOOL_NSTREAMS) {
+		s->ack_hook[stream - 1] = fn;
+		s->ack_arg[stream - 1] = arg;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void spool_ack(struct spool *s, const struct spool_rec *rec)
+{
+	void (*hook)(uint64_t, void *) = NULL;
+	void *arg = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (rec->stream >= 1 && rec->stream <= SPOOL_NSTREAMS) {
+		hook = s->ack_hook[rec->stream - 1];
+		arg = s->ack_arg[rec->stream - 1];
+	}
 	struct stream *st = stream_of(s, rec->stream);
 	struct segment *g = st ? find_segment(st, rec->segment) : NULL;
 	if (g) { /* NULL: the segment was evicted while the record was out */
@@ -549,6 +568,8 @@ void spool_ack(struct spool *s, const struct spool_rec *rec)
 		update_gauges(st);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (hook) /* outside the lock: the hook may append */
+		hook(rec->seq, arg);
 }
 
 void spool_rec_free(struct spool_rec *rec)

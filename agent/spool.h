@@ -62,6 +62,10 @@ int spool_append(struct spool *s, Envelope *e);
 int spool_next(struct spool *s, struct spool_rec *rec);
 /* The aggregator has the record (stored, duplicate or rejected). */
 void spool_ack(struct spool *s, const struct spool_rec *rec);
+/* Calls fn(seq, arg) for every acknowledged record of a stream, on the
+ * sender's thread: how the log tailer learns which offsets are safe. */
+void spool_set_ack_hook(struct spool *s, uint32_t stream, void (*fn)(uint64_t seq, void *arg),
+			void *arg);
 void spool_rec_free(struct spool_rec *rec);
 
 /* Makes appended records durable (fdatasync). Called about once a second

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "devcache.h"
 #include "events.h"
+#include "logs.h"
 #include "podcache.h"
 #include "pods.h"
 #include "devices.h"
@@ -41,6 +42,7 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, devices_stmt_events, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP, pods_stmt_maps, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS, events_stmt, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH, logs_stmt_batches, true},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
 
@@ -238,11 +240,20 @@ static void update_cache(struct ingest *in, struct ingest_item **items, int n)
 	Envelope **envs = xmalloc(sizeof *envs * (size_t)n);
 	for (size_t s = 0; s < NSTORES; s++) {
 		int k = stores[s].to_cache ? select_new(items, n, stores[s].payload_case, envs) : 0;
-		if (k && stores[s].payload_case == LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES &&
-		    in->cfg.cache)
-			devcache_update(in->cfg.cache, envs, k);
-		else if (k && in->cfg.pods)
-			podcache_update(in->cfg.pods, envs, k);
+		if (!k)
+			continue;
+		switch (stores[s].payload_case) {
+		case LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES:
+			if (in->cfg.cache)
+				devcache_update(in->cfg.cache, envs, k);
+			break;
+		case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
+			logs_analyse(in->cfg.analysis, envs, k);
+			break;
+		default:
+			if (in->cfg.pods)
+				podcache_update(in->cfg.pods, envs, k);
+		}
 	}
 	free(envs);
 }

@@ -27,6 +27,7 @@ struct ingest_item {
 
 struct devcache;
 struct podcache;
+struct analysis;
 
 struct ingest_config {
 	const char *db_url;
@@ -34,6 +35,7 @@ struct ingest_config {
 	int max_batch;
 	struct devcache *cache; /* latest device samples, updated after COMMIT */
 	struct podcache *pods;  /* latest pod/device maps, updated after COMMIT */
+	struct analysis *analysis; /* log lines go here after COMMIT */
 };
 
 struct ingest;

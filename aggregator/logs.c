@@ -3,17 +3,91 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
+#include "logmsg.h"
 #include "pgarray.h"
 #include "pgjson.h"
+#include "utf8.h"
 
 static const char insert_sql[] =
 	"INSERT INTO log_lines (node, namespace, pod, pod_uid, container, stream, logged_at, line,"
 	" source) SELECT node, ns, pod, uid, ctr, stream, " PGARRAY_NS_TO_TS("t") ", line, $9"
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
 	"  $7::bigint[], $8::text[]) AS u(node, ns, pod, uid, ctr, stream, t, line)";
+
+static const char batch_sql[] =
+	"INSERT INTO log_lines (node, namespace, pod, pod_uid, container, stream, logged_at, line,"
+	" source, file_key, file_offset)"
+	" SELECT node, ns, pod, uid, ctr, stream, " PGARRAY_NS_TO_TS("t") ", line, 'agent', fk, fo"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+	"  $7::bigint[], $8::text[], $9::text[], $10::bigint[])"
+	"  AS u(node, ns, pod, uid, ctr, stream, t, line, fk, fo)"
+	" ON CONFLICT DO NOTHING";
+
+static void batch_rows(const Envelope *e, const Lens__V1__LogLines *lines, struct pgarray *a,
+		       struct buf *text)
+{
+	const Lens__V1__LogBatch *b = e->log_batch;
+	char key[48];
+	snprintf(key, sizeof key, "%llu:%llu", (unsigned long long)b->file_dev,
+		 (unsigned long long)b->file_ino);
+	for (size_t i = 0; i < lines->n_lines; i++) {
+		const Lens__V1__LogLine *l = lines->lines[i];
+		pgarray_str(&a[0], e->node_name);
+		pgarray_str(&a[1], b->namespace_);
+		pgarray_str(&a[2], b->pod);
+		pgarray_str(&a[3], b->pod_uid);
+		pgarray_str(&a[4], b->container);
+		pgarray_str(&a[5], l->stream == 1 ? "stderr" : "stdout");
+		pgarray_i64(&a[6], l->unix_ns);
+		buf_reset(text);
+		utf8_sanitize(l->text.data, l->text.len, text);
+		pgarray_str(&a[7], text->p);
+		pgarray_str(&a[8], key);
+		pgarray_u64(&a[9], l->offset);
+	}
+}
+
+void logs_stmt_batches(Envelope *const *envs, int n, struct pgarray_stmt *st)
+{
+	struct buf text = BUF_INIT;
+	pgarray_stmt_init(st, batch_sql, 10);
+	for (int i = 0; i < n; i++) {
+		char err[160];
+		Lens__V1__LogLines *lines = logmsg_lines(envs[i]->log_batch, err, sizeof err);
+		if (!lines)
+			continue; /* refused on receipt already; never here */
+		batch_rows(envs[i], lines, st->a, &text);
+		lens__v1__log_lines__free_unpacked(lines, NULL);
+	}
+	buf_free(&text);
+}
+
+void logs_analyse(struct analysis *a, Envelope *const *envs, int n)
+{
+	for (int i = 0; a && i < n; i++) {
+		char err[160];
+		const Lens__V1__LogBatch *b = envs[i]->log_batch;
+		Lens__V1__LogLines *lines = logmsg_lines(b, err, sizeof err);
+		if (!lines)
+			continue;
+		struct log_record *recs = xcalloc(lines->n_lines ? lines->n_lines : 1, sizeof *recs);
+		for (size_t k = 0; k < lines->n_lines; k++)
+			recs[k] = (struct log_record){envs[i]->node_name, b->namespace_, b->pod,
+						      b->pod_uid, b->container,
+						      lines->lines[k]->stream == 1 ? "stderr" : "stdout",
+						      lines->lines[k]->unix_ns,
+						      (const char *)lines->lines[k]->text.data,
+						      lines->lines[k]->text.len};
+		analysis_lines(a, recs, lines->n_lines);
+		free(recs);
+		lens__v1__log_lines__free_unpacked(lines, NULL);
+	}
+}
 
 int logs_insert(PGconn *c, const struct log_record *recs, size_t n, const char *source,
 		char *err, size_t errlen)
@@ -32,8 +106,8 @@ int logs_insert(PGconn *c, const struct log_record *recs, size_t n, const char *
 		pgarray_str(&a[5], r->stream);
 		pgarray_i64(&a[6], r->logged_ns);
 		buf_reset(&line);
-		buf_append(&line, r->line, r->len);
-		pgarray_str(&a[7], line.p ? line.p : "");
+		utf8_sanitize(r->line, r->len, &line);
+		pgarray_str(&a[7], line.p);
 	}
 	struct db_stmt s = pgarray_stmt_get(&st);
 	/* $1..$8 are the arrays, $9 one value for every row. */

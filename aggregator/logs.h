@@ -8,6 +8,14 @@
 #include <stdbool.h>
 
 #include "analysis.h"
+#include "envelope.h"
+#include "pgarray.h"
+
+/* The statement that stores the lines of n LogBatch envelopes (checked on
+ * receipt: envelope_check), each line once however often it is sent. */
+void logs_stmt_batches(Envelope *const *envs, int n, struct pgarray_stmt *st);
+/* After COMMIT: the batches' lines to the analysis. */
+void logs_analyse(struct analysis *a, Envelope *const *envs, int n);
 
 /* Stores n lines in one statement. Returns 0, -EINVAL when the database
  * refuses the data (err says why), -EIO when it is unreachable. */

@@ -172,7 +172,8 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		db_release(g->pool, c);
 	if (rc)
 		return rc;
-	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods};
+	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
+				   g->analysis};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
 	if (rc)
 		return rc;

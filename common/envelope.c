@@ -1,6 +1,8 @@
 /* envelope: payload naming and validation shared by agent and aggregator. */
 #include "envelope.h"
 
+#include "logmsg.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,8 @@ const char *envelope_payload_name(int payload_case)
 		return "pod_device_map";
 	case LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS:
 		return "kernel_events";
+	case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
+		return "log_batch";
 	default:
 		return "unknown";
 	}
@@ -65,6 +69,17 @@ int envelope_valid_uuid(const char *s)
 	return 1;
 }
 
+/* A log batch whose lines do not decompress is refused on receipt, not
+ * found broken inside a transaction. */
+static int check_log_batch(const Lens__V1__LogBatch *b, char *reason, size_t len)
+{
+	Lens__V1__LogLines *lines = logmsg_lines(b, reason, len);
+	if (!lines)
+		return -EINVAL;
+	lens__v1__log_lines__free_unpacked(lines, NULL);
+	return 0;
+}
+
 int envelope_check(const Envelope *e, char *reason, size_t len)
 {
 	const char *why = NULL;
@@ -81,6 +96,8 @@ int envelope_check(const Envelope *e, char *reason, size_t len)
 		why = "seq out of range";
 	else if (e->payload_case == LENS__V1__ENVELOPE__PAYLOAD__NOT_SET)
 		why = "no payload";
+	else if (e->payload_case == LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH)
+		return check_log_batch(e->log_batch, reason, len);
 	if (!why)
 		return 0;
 	snprintf(reason, len, "%s", why);

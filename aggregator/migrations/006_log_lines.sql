@@ -13,6 +13,10 @@ CREATE TABLE log_lines (
     logged_at   timestamptz NOT NULL,
     line        text        NOT NULL,
     source      text        NOT NULL,   -- agent | fluent-bit
+    -- The agent's lines are named by their file ("dev:ino" on the node) and
+    -- byte offset: a line read again after an agent restart is stored once.
+    file_key    text        NOT NULL DEFAULT '',
+    file_offset bigint,
     received_at timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (logged_at);
 CREATE TABLE log_lines_default PARTITION OF log_lines DEFAULT;
@@ -20,5 +24,7 @@ CREATE TABLE log_lines_default PARTITION OF log_lines DEFAULT;
 CREATE INDEX log_lines_pod ON log_lines (namespace, pod, logged_at);
 CREATE INDEX log_lines_pod_uid ON log_lines (pod_uid, logged_at) WHERE pod_uid <> '';
 CREATE INDEX log_lines_logged_at ON log_lines USING brin (logged_at);
+CREATE UNIQUE INDEX log_lines_once ON log_lines (node, file_key, file_offset, logged_at)
+    WHERE file_key <> '';
 
 DO $$ BEGIN PERFORM lens_ensure_partitions('log_lines', 'logged_at', 2); END $$;

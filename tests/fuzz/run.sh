@@ -17,7 +17,7 @@ fi
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent -Iaggregator -Ibpf -Ibuild/san/gen -D_GNU_SOURCE"
 n=0 failed=0
 declare -A srcs=(
-  [fuzz_envelope]="common/envelope.c build/san/gen/lens.pb-c.c"
+  [fuzz_envelope]="common/envelope.c common/logmsg.c common/buf.c build/san/gen/lens.pb-c.c"
   [fuzz_text]="common/clock.c common/config.c common/log.c common/buf.c"
   [fuzz_cgroup]="agent/cgroup.c"
   [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c agent/procscan.c agent/cgroup.c common/files.c common/buf.c build/san/gen/podresources.pb-c.c"
@@ -27,7 +27,7 @@ declare -A srcs=(
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit; do
   n=$((n + 1))
   # shellcheck disable=SC2086
-  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng 2>"$out/$t.build.log"; then
+  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng -lzstd 2>"$out/$t.build.log"; then
     echo "not ok $n - $t builds"; cat "$out/$t.build.log" | sed 's/^/# /'; failed=1; continue
   fi
   mkdir -p "$out/$t.corpus"
