@@ -420,7 +420,8 @@ static void walk(struct logtail *lt)
 	for (size_t i = 0; i < lt->nfiles; i++)
 		lt->files[i]->gone = !lt->files[i]->seen;
 	pthread_mutex_lock(&lt->lock);
-	qsort(lt->files, lt->nfiles, sizeof *lt->files, file_order);
+	if (lt->nfiles)
+		qsort(lt->files, lt->nfiles, sizeof *lt->files, file_order);
 	pthread_mutex_unlock(&lt->lock);
 	prom_inc(lt->m_rescans);
 }
@@ -614,4 +615,9 @@ void logtail_stop(struct logtail *lt)
 	free(lt->dir);
 	free(lt->state_path);
 	free(lt);
+}
+
+uint64_t logtail_lines(struct logtail *lt)
+{
+	return (uint64_t)prom_value(lt->m_lines);
 }

@@ -39,4 +39,7 @@ int logtail_start(const struct logtail_config *cfg, struct emitter *em, struct s
 /* Sends what is read, writes the state, stops. */
 void logtail_stop(struct logtail *lt);
 
+/* Lines read so far (benchmarks wait on it). */
+uint64_t logtail_lines(struct logtail *lt);
+
 #endif

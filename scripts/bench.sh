@@ -81,6 +81,10 @@ echo "Pod mapping (a full pass walks every fd of every pod process; a steady pas
 scripts/bench-podmap.sh "$B"
 
 echo
+echo "Container logs (150-byte CRI lines)"
+scripts/bench-logs.sh "$B"
+
+echo
 if [ "$(id -u)" -eq 0 ]; then
   echo "Kernel events (fork/exec/exit storm of /bin/true in a pod cgroup: an exec and an exit event per process; no rate limit)"
   scripts/bench-kevents.sh "$B"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Container logs (part of `make bench`): the agent's tail-and-ship cost on
+# its own (into the spool, no network) against `cat` of the same file, and
+# the whole path from files to committed rows.
+set -euo pipefail
+B=${1:-build}
+W=$(mktemp -d /tmp/lens-bench-logs.XXXXXX)
+PIDS=()
+cleanup() {
+  set +e
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
+  rm -rf "$W"
+  return 0
+}
+trap cleanup EXIT
+
+$B/tests/bench_logs --dir "$W/alone" --lines 2000000 --bytes 150
+rm -rf "$W/alone"
+
+N=300000
+mkdir -p "$W/e2e"
+$B/tests/bench_logs --dir "$W/e2e" --lines "$N" --bytes 150 >/dev/null   # writes the file
+rm -rf "$W/e2e/spool" "$W/e2e/logs.state"
+port() { scripts/free-port.sh; }
+URL=$(scripts/pg.sh start "$W/pg")
+NNG=tcp://127.0.0.1:$(port) HTTP=127.0.0.1:$(port) AH=127.0.0.1:$(port)
+$B/bin/lens-aggregator --database-url "$URL" --listen "$NNG" --http-listen "$HTTP" --log-level warn 2>"$W/agg.log" &
+PIDS+=($!)
+for _ in $(seq 300); do psql "$URL" -Atqc "SELECT 1 FROM log_lines LIMIT 1" >/dev/null 2>&1 && break; sleep 0.1; done
+t0=$(date +%s.%N)
+$B/bin/lens-agent --aggregator "$NNG" --spool-dir "$W/spool" --listen "$AH" --node-name bench-logs \
+  --pod-log-dir "$W/e2e/pods" --pod-resources-socket "" --kernel-events=false --log-level warn 2>"$W/agent.log" &
+agent=$!
+PIDS+=("$agent")
+stored=0
+for _ in $(seq 1200); do
+  stored=$(psql "$URL" -Atqc "SELECT count(*) FROM log_lines WHERE node = 'bench-logs'")
+  [ "$stored" -ge "$N" ] && break
+  sleep 0.1
+done
+t1=$(date +%s.%N)
+cpu=$(awk '{print $14 + $15}' /proc/$agent/stat)
+awk -v n="$N" -v s="$stored" -v t0="$t0" -v t1="$t1" -v cpu="$cpu" -v tck="$(getconf CLK_TCK)" 'BEGIN {
+  secs = t1 - t0
+  printf "logs, files to committed rows: %d of %d lines (%.0f MiB) in %.1f s: %.0f lines/s, %.1f MiB/s end to end; agent CPU %.2f s (%.0f lines/s per core)\n", s, n, n * 150 / 1048576, secs, s / secs, s * 150 / 1048576 / secs, cpu / tck, s / (cpu / tck > 0 ? cpu / tck : 1) }'
