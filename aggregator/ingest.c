@@ -355,8 +355,12 @@ static void process(struct writer *w, struct ingest_item **items, int n)
 			answer(in, items[i], items[i]->status, NULL);
 		return;
 	}
-	if (db_conn_broken(w->conn) || db_transient(sqlstate) || sqlstate[0] == '5' ||
-	    strncmp(sqlstate, "08", 2) == 0) {
+	/* Only data exceptions (22) and constraint violations (23) are the
+	 * envelope's fault. Anything else (the database away, a schema this
+	 * aggregator does not match: 42...) is ours: the agents resend later,
+	 * and nothing they spooled is thrown away. */
+	bool data_error = strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0;
+	if (db_conn_broken(w->conn) || db_transient(sqlstate) || !data_error) {
 		log_warn("store failed; asking agents to resend", "items=%d sqlstate=%s err=%s", n,
 			 sqlstate, log_q(err));
 		answer_all(in, items, n, STATUS(RETRY), err);

@@ -72,7 +72,29 @@ EOF2
     --socket "$dir/podres.sock" --podres "$dir/podres.txt" 2>>"$dir/kubelet.log" &
   PIDS+=($!)
   for _ in $(seq 50); do grep -qs ready "$dir/kubelet.log" && break; sleep 0.1; done
-  DEMO_POD_AGENT_FLAGS="--kubelet-url http://127.0.0.1:$port --pod-resources-socket $dir/podres.sock --oci-state-dirs $dir/containerd --pod-log-dir $dir/no-logs"
+  mkdir -p "$dir/logs"
+  DEMO_POD_AGENT_FLAGS="--kubelet-url http://127.0.0.1:$port --pod-resources-socket $dir/podres.sock --oci-state-dirs $dir/containerd --pod-log-dir $dir/logs --log-batch-delay 300ms"
+}
+
+# demo_training_log DIR: the master pod's container log, as containerd
+# writes it under /var/log/pods, one Megatron-style iteration line every
+# 0.5 s until the demo stops.
+demo_training_log() {
+  local dir=$1 uid log
+  uid=$(demo_uid 1)
+  log=$dir/logs/${DEMO_NS}_llama-pretrain-master-0_$uid/pytorch
+  mkdir -p "$log"
+  (
+    i=1
+    while :; do
+      printf '%s stdout F  iteration %8d/  100000 | consumed samples: %10d | elapsed time per iteration (ms): %.1f | learning rate: 3.000000E-04 | global batch size:  1024 | lm loss: %.6E | loss scale: 1.0 | grad norm: 1.%03d | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$i" $((i * 1024)) "$((4000 + RANDOM % 300)).$((RANDOM % 10))" \
+        "$(awk -v i=$i 'BEGIN { printf "%.6f", 2.5 + 8 / (i + 3) }')" $((RANDOM % 1000)) >>"$log/0.log"
+      i=$((i + 1))
+      sleep 0.5
+    done
+  ) >/dev/null 2>&1 &
+  echo $! >"$dir/writer.pid"
 }
 
 demo_cgroup_root() {
@@ -135,6 +157,7 @@ demo_incidents() {
 
 demo_pods_stop() {
   local dir=$1 p cg
+  [ -f "$dir/writer.pid" ] && kill "$(cat "$dir/writer.pid")" 2>/dev/null && rm -f "$dir/writer.pid"
   if [ -f "$dir/hold.pids" ]; then
     for p in $(cat "$dir/hold.pids"); do kill "$p" 2>/dev/null || true; done
     rm -f "$dir/hold.pids"

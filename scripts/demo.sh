@@ -70,6 +70,7 @@ if [ -n "$SIMULATE" ]; then
   echo "No AMD GPU on this machine: starting a SIMULATED GPU node \"$SIM\" (8 fake GPUs, 4 fake HCAs;"
   echo "  metrics: http://127.0.0.1:$SIM_PORT/metrics) with simulated training pods..."
   demo_pods_setup "$RUN/pods"
+  demo_training_log "$RUN/pods"
   # The fixture lays fake devices over /sys, the cgroup hierarchy with them:
   # the simulated agent finds the real one through a bind mount.
   CGROOT=$(demo_cgroup_root); CGROOT=${CGROOT%/lens-demo}
@@ -128,6 +129,10 @@ if [ -n "${SIM:-}" ]; then
   echo
   echo "$ lensctl events --since 1m --type oom_kill,exit,signal"
   "$B/lensctl" events --since 1m --type oom_kill,exit,signal || true
+  echo
+  echo "$ lensctl logs llama-pretrain-master-0 -f    (3 s of it)"
+  "$B/lensctl" logs llama-pretrain-master-0 -n training -f --since 3s --interval 500ms --iterations 6 \
+    | cut -c1-150 || true
 fi
 cat <<INFO
 
@@ -138,6 +143,7 @@ Lens is running:
   simulated node    http://127.0.0.1:$SIM_PORT/metrics (fake devices, labelled $SIM)}
   lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top|pods|workloads|events [-o wide|json]
                     LENS_SERVER=$API build/bin/lensctl describe workload llama-pretrain
+                    LENS_SERVER=$API build/bin/lensctl logs llama-pretrain-master-0 -f
   logs              .run/aggregator.log  .run/agent.log
 
 Press Ctrl-C to stop.
