@@ -162,7 +162,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/fake_kubelet
+	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/nngsink build/tests/fake_kubelet
 	@scripts/bench.sh
 
 clean:

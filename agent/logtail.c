@@ -63,7 +63,12 @@ struct logtail {
 	bool running;
 	volatile bool stop;
 	int ino_fd;
-	pthread_mutex_t lock; /* files' inflight queues and acked offsets (the ack hook) */
+	/* Acknowledged seqs, from the sender's thread to the tailer's: the only
+	 * state the two share. The hook must not wait on anything the tailer
+	 * holds while it hands a batch to the sender (that deadlocks). */
+	pthread_mutex_t ack_lock;
+	uint64_t *acks;
+	size_t nacks, capacks;
 	struct tfile **files;
 	size_t nfiles;
 	json_t *state;        /* "dev:ino" -> offset, loaded at start */
@@ -99,7 +104,6 @@ static void load_state(struct logtail *lt)
 	}
 }
 
-/* Called with the lock held. */
 static void save_state(struct logtail *lt)
 {
 	json_t *s = json_object();
@@ -118,17 +122,35 @@ static void save_state(struct logtail *lt)
 	lt->state_dirty = false;
 }
 
-/* The sender's thread: a batch is acknowledged; offsets move up to the
- * first batch of the file still out. */
+/* The sender's thread: queue the seq for the tailer. */
 static void on_ack(uint64_t seq, void *arg)
 {
 	struct logtail *lt = arg;
-	pthread_mutex_lock(&lt->lock);
-	for (size_t i = 0; i < lt->nfiles; i++) {
+	pthread_mutex_lock(&lt->ack_lock);
+	if (lt->nacks == lt->capacks) {
+		lt->capacks = lt->capacks ? lt->capacks * 2 : 64;
+		lt->acks = xrealloc(lt->acks, sizeof *lt->acks * lt->capacks);
+	}
+	lt->acks[lt->nacks++] = seq;
+	pthread_mutex_unlock(&lt->ack_lock);
+}
+
+/* The tailer's thread: offsets move up to the first batch of each file
+ * still out. A seq no batch of this run has (sent before a restart) is
+ * dropped: its lines are read again and stored once. */
+static void apply_acks(struct logtail *lt)
+{
+	pthread_mutex_lock(&lt->ack_lock);
+	uint64_t *acks = lt->acks;
+	size_t n = lt->nacks;
+	lt->acks = NULL, lt->nacks = lt->capacks = 0;
+	pthread_mutex_unlock(&lt->ack_lock);
+	for (size_t i = 0; i < lt->nfiles && n; i++) {
 		struct tfile *f = lt->files[i];
 		size_t k = 0;
 		for (size_t j = 0; j < f->nfl; j++)
-			f->fl[j].acked |= f->fl[j].seq == seq;
+			for (size_t a = 0; a < n && !f->fl[j].acked; a++)
+				f->fl[j].acked = f->fl[j].seq == acks[a];
 		while (k < f->nfl && f->fl[k].acked)
 			f->acked = f->fl[k++].end;
 		if (k) {
@@ -137,7 +159,7 @@ static void on_ack(uint64_t seq, void *arg)
 			lt->state_dirty = true;
 		}
 	}
-	pthread_mutex_unlock(&lt->lock);
+	free(acks);
 }
 
 /* Batches ----------------------------------------------------------------------- */
@@ -202,16 +224,15 @@ static int flush(struct logtail *lt, struct tfile *f)
 	Envelope e = LENS__V1__ENVELOPE__INIT;
 	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH;
 	e.log_batch = &b;
-	pthread_mutex_lock(&lt->lock);
 	if (!rc && f->nfl < MAX_INFLIGHT)
 		rc = emit_envelope(lt->em, LENS__V1__STREAM__STREAM_LOGS, &e);
 	else if (!rc)
 		rc = -ENOSPC;
 	if (!rc) {
+		/* Its ack, even one that came already, is applied after this. */
 		f->fl = xrealloc(f->fl, sizeof *f->fl * (f->nfl + 1));
 		f->fl[f->nfl++] = (struct inflight){e.seq, safe_end(f), false};
 	}
-	pthread_mutex_unlock(&lt->lock);
 	/* Offsets back to places, in case the batch has to wait. */
 	for (size_t i = 0; i < f->nlines; i++)
 		f->lines[i]->text.data = (uint8_t *)(uintptr_t)((char *)f->lines[i]->text.data - f->text.p);
@@ -255,11 +276,9 @@ static void check_truncated(struct logtail *lt, struct tfile *f, off_t size)
 	clear_batch(f);
 	for (int s = 0; s < 2; s++)
 		f->join[s].open = false;
-	pthread_mutex_lock(&lt->lock);
 	f->offset = f->acked = 0;
 	f->nfl = 0;
 	lt->state_dirty = true;
-	pthread_mutex_unlock(&lt->lock);
 }
 
 /* Reads what is new, complete lines only. */
@@ -339,10 +358,8 @@ static void add_file(struct logtail *lt, const struct tfile *who, const char *pa
 	for (int s = 0; s < 2; s++)
 		logline_init(&f->join[s], lt->cfg.max_line);
 	f->seen = true;
-	pthread_mutex_lock(&lt->lock);
 	lt->files = xrealloc(lt->files, sizeof *lt->files * (lt->nfiles + 1));
 	lt->files[lt->nfiles++] = f;
-	pthread_mutex_unlock(&lt->lock);
 }
 
 static void walk_container(struct logtail *lt, struct tfile *who, const char *dir)
@@ -419,10 +436,8 @@ static void walk(struct logtail *lt)
 		closedir(root);
 	for (size_t i = 0; i < lt->nfiles; i++)
 		lt->files[i]->gone = !lt->files[i]->seen;
-	pthread_mutex_lock(&lt->lock);
 	if (lt->nfiles)
 		qsort(lt->files, lt->nfiles, sizeof *lt->files, file_order);
-	pthread_mutex_unlock(&lt->lock);
 	prom_inc(lt->m_rescans);
 }
 
@@ -443,7 +458,6 @@ static void free_file(struct tfile *f)
  * it is read to its end and every batch of it acknowledged. */
 static void forget_finished(struct logtail *lt)
 {
-	pthread_mutex_lock(&lt->lock);
 	size_t k = 0;
 	for (size_t i = 0; i < lt->nfiles; i++) {
 		struct tfile *f = lt->files[i];
@@ -458,7 +472,6 @@ static void forget_finished(struct logtail *lt)
 		}
 	}
 	lt->nfiles = k;
-	pthread_mutex_unlock(&lt->lock);
 }
 
 /* The loop ----------------------------------------------------------------------- */
@@ -525,14 +538,13 @@ static void *tail_main(void *arg)
 		}
 		read_all(lt, chunk, &scratch);
 		flush_due(lt, false);
+		apply_acks(lt);
 		forget_finished(lt);
 		prom_set(lt->m_files, (double)lt->nfiles);
-		pthread_mutex_lock(&lt->lock);
 		if (lt->state_dirty && now - saved_at >= NS_PER_SEC) {
 			save_state(lt);
 			saved_at = now;
 		}
-		pthread_mutex_unlock(&lt->lock);
 	}
 	read_all(lt, chunk, &scratch);
 	flush_due(lt, true);
@@ -571,7 +583,7 @@ int logtail_start(const struct logtail_config *cfg, struct emitter *em, struct s
 	lt->cfg.state_path = lt->state_path = xstrdup(cfg->state_path);
 	lt->em = em;
 	lt->spool = spool;
-	pthread_mutex_init(&lt->lock, NULL);
+	pthread_mutex_init(&lt->ack_lock, NULL);
 	lt->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (lt->ino_fd < 0) {
 		int rc = -errno;
@@ -602,16 +614,16 @@ void logtail_stop(struct logtail *lt)
 	if (lt->running)
 		pthread_join(lt->thread, NULL);
 	spool_set_ack_hook(lt->spool, LENS__V1__STREAM__STREAM_LOGS, NULL, NULL);
-	pthread_mutex_lock(&lt->lock);
+	apply_acks(lt);
 	save_state(lt);
 	for (size_t i = 0; i < lt->nfiles; i++)
 		free_file(lt->files[i]);
 	free(lt->files);
-	pthread_mutex_unlock(&lt->lock);
+	free(lt->acks);
 	json_decref(lt->state);
 	buf_free(&lt->zbuf);
 	close(lt->ino_fd);
-	pthread_mutex_destroy(&lt->lock);
+	pthread_mutex_destroy(&lt->ack_lock);
 	free(lt->dir);
 	free(lt->state_path);
 	free(lt);

@@ -77,6 +77,10 @@ struct spool {
 	uint64_t evicted_unlogged; /* drops since the last log line about them */
 	int64_t evict_logged_ns;
 	struct prom_family *f_dropped, *f_refused, *f_corrupt, *f_appended;
+	/* Held around each hook call (and to change a hook), so that once a
+	 * hook is unset no call of it is still running. A leaf for everything
+	 * but the hook itself. */
+	pthread_mutex_t hook_lock;
 	void (*ack_hook[SPOOL_NSTREAMS])(uint64_t seq, void *arg);
 	void *ack_arg[SPOOL_NSTREAMS];
 };
@@ -542,23 +546,27 @@ int spool_next(struct spool *s, struct spool_rec *rec)
 void spool_set_ack_hook(struct spool *s, uint32_t stream, void (*fn)(uint64_t seq, void *arg),
 			void *arg)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->hook_lock);
 	if (stream >= 1 && stream <= SPOOL_NSTREAMS) {
 		s->ack_hook[stream - 1] = fn;
 		s->ack_arg[stream - 1] = arg;
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->hook_lock);
+}
+
+static void call_hook(struct spool *s, const struct spool_rec *rec)
+{
+	if (rec->stream < 1 || rec->stream > SPOOL_NSTREAMS)
+		return;
+	pthread_mutex_lock(&s->hook_lock);
+	if (s->ack_hook[rec->stream - 1])
+		s->ack_hook[rec->stream - 1](rec->seq, s->ack_arg[rec->stream - 1]);
+	pthread_mutex_unlock(&s->hook_lock);
 }
 
 void spool_ack(struct spool *s, const struct spool_rec *rec)
 {
-	void (*hook)(uint64_t, void *) = NULL;
-	void *arg = NULL;
 	pthread_mutex_lock(&s->lock);
-	if (rec->stream >= 1 && rec->stream <= SPOOL_NSTREAMS) {
-		hook = s->ack_hook[rec->stream - 1];
-		arg = s->ack_arg[rec->stream - 1];
-	}
 	struct stream *st = stream_of(s, rec->stream);
 	struct segment *g = st ? find_segment(st, rec->segment) : NULL;
 	if (g) { /* NULL: the segment was evicted while the record was out */
@@ -568,8 +576,7 @@ void spool_ack(struct spool *s, const struct spool_rec *rec)
 		update_gauges(st);
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (hook) /* outside the lock: the hook may append */
-		hook(rec->seq, arg);
+	call_hook(s, rec); /* outside the spool's lock */
 }
 
 void spool_rec_free(struct spool_rec *rec)
@@ -642,6 +649,7 @@ int spool_open(const struct spool_config *cfg, struct prom_registry *reg, struct
 	}
 	struct spool *s = xcalloc(1, sizeof *s);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->hook_lock, NULL);
 	s->cfg = *cfg;
 	s->dir = xstrdup(cfg->dir);
 	for (int i = 0; i < SPOOL_NSTREAMS; i++) {
@@ -691,6 +699,7 @@ void spool_close(struct spool *s)
 			close(st->rfd);
 	}
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->hook_lock);
 	free(s->dir);
 	free(s);
 }
