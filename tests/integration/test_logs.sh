@@ -25,6 +25,11 @@ lines() {
   done
   printf '%s' "$out" >>"$DIR/0.log"
 }
+# rlines FROM TO: lines that do not compress (random text), to fill a spool.
+rlines() {
+  base64 -w 96 /dev/urandom | head -n $(($2 - $1 + 1)) |
+    awk -v s="$1" -v t="$(ts)" '{ printf "%s stdout F line %d %s\n", t, s + NR - 1, $0 }' >>"$DIR/0.log"
+}
 rotate() { mv "$DIR/0.log" "$DIR/0.log.$(date +%Y%m%d-%H%M%S%N)"; : >"$DIR/0.log"; }
 : >"$DIR/0.log"
 for i in $(seq 100); do echo "$(ts) stderr F short pod line $i" >>"$GONE/0.log"; done
@@ -95,5 +100,22 @@ sleep 0.5
 echo "$(ts) stdout F followed by lensctl" >>"$DIR/0.log"
 wait "$follower"
 check "lensctl logs -f follows the agent's lines" grep -q 'followed by lensctl' "$T/follow.out"
+stop_pid "$AGENT_PID" lens-agent
+
+# A full spool: with the aggregator away, the tailer stops reading (the
+# file is the buffer) instead of dropping, and takes up again after.
+stop_pid "$AGG_PID" lens-aggregator
+AGENT_HTTP=
+start_agent --node-name log-node --pod-log-dir "$PODS" --log-batch-delay 100ms --log-batch-bytes 16KiB \
+  --log-rescan 300ms --pod-resources-socket "" --kernel-events=false --spool-max-bytes 1MiB \
+  --spool-segment-bytes 64KiB
+rlines 5501 30000
+check "with the spool full, tailing pauses and says so" wait_for 20 sh -c \
+  "curl -s http://$AGENT_HTTP/metrics | grep -q '^lens_agent_log_paused 1'"
+start_aggregator
+check "after the aggregator is back, every line arrives" wait_for 60 sh -c \
+  "[ \$(psql '$DB_URL' -Atqc \"SELECT count(DISTINCT line) FROM log_lines WHERE pod = 'trainer-0' AND line LIKE 'line %'\") -eq 30000 ]"
+check_eq "and none twice" 30000 "$(sql "SELECT count(*) FROM log_lines WHERE pod = 'trainer-0' AND line LIKE 'line %'")"
+check_eq "the spool dropped no log batch" "" "$(agent_metric 'lens_agent_spool_dropped_total{stream="logs",reason="spool_full"}')"
 stop_pid "$AGENT_PID" lens-agent
 stop_pid "$AGG_PID" lens-aggregator
