@@ -1,6 +1,7 @@
 /* client: libcurl GET + jansson parse + error wording. */
 #include "client.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,4 +97,29 @@ int client_get_all(const struct client *c, const char *path, json_t **items, cha
 		if (n == 0 || offset >= total)
 			return 0;
 	}
+}
+
+int client_get_items(const struct client *c, const char *path, json_t **items, char *err,
+		     size_t errlen)
+{
+	json_t *page;
+	if (client_get(c, path, &page, err, errlen))
+		return -1;
+	*items = json_incref(json_object_get(page, "items"));
+	json_decref(page);
+	if (!json_is_array(*items)) {
+		json_decref(*items);
+		snprintf(err, errlen, "the server's answer has no items");
+		return -1;
+	}
+	return 0;
+}
+
+void client_param(struct buf *path, const char *key, const char *value)
+{
+	if (!value || !*value)
+		return;
+	buf_printf(path, "%c%s=", path->p && strchr(path->p, '?') ? '&' : '?', key);
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+		buf_printf(path, isalnum(*c) || strchr("-_.~:", *c) ? "%c" : "%%%02X", *c);
 }

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 struct client {
 	const char *server; /* http://host:port */
 	const char *token;  /* bearer token, or NULL */
@@ -21,5 +23,12 @@ int client_get(const struct client *c, const char *path, json_t **out, char *err
  * returns the items as one array. */
 int client_get_all(const struct client *c, const char *path, json_t **items, char *err,
 		   size_t errlen);
+
+/* GETs one page of a list and returns its items. */
+int client_get_items(const struct client *c, const char *path, json_t **items, char *err,
+		     size_t errlen);
+/* Appends "?key=value" or "&key=value" to a path, the value percent-encoded;
+ * nothing when value is NULL or empty. */
+void client_param(struct buf *path, const char *key, const char *value);
 
 #endif

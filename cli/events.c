@@ -78,34 +78,19 @@ static void add_row(struct table *t, const json_t *e)
 
 static const char *const headers[] = {"TIME", "NODE", "TYPE", "NAMESPACE", "POD", "WHAT"};
 
-/* The query of the filters, with a start time. */
-static void query(const struct cmd_ctx *ctx, const char *since, struct buf *q)
-{
-	buf_puts(q, "/api/v1/events?limit=1000");
-	const char *keys[] = {"node", "type", "pod", "workload", "since"};
-	const char *vals[] = {ctx->node, ctx->types, ctx->pod, ctx->workload, since};
-	for (int i = 0; i < 5; i++) {
-		if (!vals[i] || !*vals[i])
-			continue;
-		buf_printf(q, "&%s=", keys[i]);
-		for (const char *c = vals[i]; *c; c++)
-			buf_printf(q, strchr("+&#% ?", *c) ? "%%%02X" : "%c", (unsigned char)*c);
-	}
-}
-
 static int fetch(struct cmd_ctx *ctx, const char *since, json_t **items)
 {
 	char err[512];
 	struct buf q = BUF_INIT;
-	query(ctx, since, &q);
-	json_t *page;
-	int rc = client_get(&ctx->client, q.p, &page, err, sizeof err);
+	buf_puts(&q, "/api/v1/events?limit=1000");
+	client_param(&q, "node", ctx->node);
+	client_param(&q, "type", ctx->types);
+	client_param(&q, "pod", ctx->pod);
+	client_param(&q, "workload", ctx->workload);
+	client_param(&q, "since", since);
+	int rc = client_get_items(&ctx->client, q.p, items, err, sizeof err);
 	buf_free(&q);
-	if (rc)
-		return cmd_fail(err);
-	*items = json_incref(json_object_get(page, "items"));
-	json_decref(page);
-	return 0;
+	return rc ? cmd_fail(err) : 0;
 }
 
 /* Prints the events newer than *last (oldest first) and moves *last. */

@@ -1,7 +1,6 @@
 /* logs: `lensctl logs POD|workload/NAME [-c CONTAINER] [-f] [--since 1h]
  * [--grep RE]`, container log lines as kubectl logs prints them, oldest
  * first; a workload's lines carry their pod and container in front. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,16 +15,6 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-static void param(struct buf *q, const char *key, const char *v)
-{
-	if (!v || !*v)
-		return;
-	buf_printf(q, "&%s=", key);
-	for (const char *c = v; *c; c++)
-		buf_printf(q, isalnum((unsigned char)*c) || strchr("-_.:", *c) ? "%c" : "%%%02X",
-			   (unsigned char)*c);
-}
-
 /* One page of lines after `since`, oldest first. */
 static int fetch(struct cmd_ctx *ctx, const char *target, bool workload, const char *since,
 		 long long offset, json_t **items)
@@ -33,22 +22,16 @@ static int fetch(struct cmd_ctx *ctx, const char *target, bool workload, const c
 	char err[512];
 	struct buf q = BUF_INIT;
 	buf_printf(&q, "/api/v1/logs?order=asc&limit=10000&offset=%lld", offset);
-	param(&q, workload ? "workload" : "pod", target);
-	param(&q, "namespace", ctx->namespace_);
-	param(&q, "container", ctx->container);
-	param(&q, "since", since);
-	if (ctx->grep) {
-		param(&q, "q", ctx->grep);
+	client_param(&q, workload ? "workload" : "pod", target);
+	client_param(&q, "namespace", ctx->namespace_);
+	client_param(&q, "container", ctx->container);
+	client_param(&q, "since", since);
+	client_param(&q, "q", ctx->grep);
+	if (ctx->grep)
 		buf_puts(&q, "&regex=true");
-	}
-	json_t *page;
-	int rc = client_get(&ctx->client, q.p, &page, err, sizeof err);
+	int rc = client_get_items(&ctx->client, q.p, items, err, sizeof err);
 	buf_free(&q);
-	if (rc)
-		return cmd_fail(err);
-	*items = json_incref(json_object_get(page, "items"));
-	json_decref(page);
-	return 0;
+	return rc ? cmd_fail(err) : 0;
 }
 
 /* Prints lines not printed yet; moves since to the newest time. */

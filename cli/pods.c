@@ -34,14 +34,13 @@ static int count_kind(const json_t *devices, const char *kind)
 	return n;
 }
 
-/* GET path (with --node as ?node=) and every page of its items. */
+/* GET path (with --node) and every page of its items. */
 static int list(struct cmd_ctx *ctx, const char *path, json_t **items)
 {
 	char err[512];
 	struct buf p = BUF_INIT;
 	buf_puts(&p, path);
-	if (ctx->node)
-		buf_printf(&p, "%snode=%s", strchr(path, '?') ? "&" : "?", ctx->node);
+	client_param(&p, "node", ctx->node);
 	int rc = client_get_all(&ctx->client, p.p, items, err, sizeof err);
 	buf_free(&p);
 	return rc ? cmd_fail(err) : 0;
@@ -181,8 +180,8 @@ int cmd_describe(struct cmd_ctx *ctx)
 	char err[512];
 	struct buf path = BUF_INIT;
 	buf_puts(&path, "/api/v1/workloads/");
-	for (const char *c = ctx->argv[1]; *c; c++)
-		buf_printf(&path, strchr("/?#%& ", *c) ? "%%%02X" : "%c", (unsigned char)*c);
+	for (const unsigned char *c = (const unsigned char *)ctx->argv[1]; *c; c++)
+		buf_printf(&path, strchr("/?#%& ", *c) ? "%%%02X" : "%c", *c);
 	json_t *w;
 	int rc = client_get(&ctx->client, path.p, &w, err, sizeof err);
 	buf_free(&path);
