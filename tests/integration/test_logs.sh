@@ -44,9 +44,13 @@ agent
 lines 1 1000
 rotate
 lines 1001 2000
-check "the deleted pod's lines were read" wait_for 20 sh -c \
-  "[ \$(psql '$DB_URL' -Atqc \"SELECT count(*) FROM log_lines WHERE pod = 'short-0'\") -eq 100 ]"
+wait_for 20 sh -c "[ \$(psql '$DB_URL' -Atqc \"SELECT count(*) FROM log_lines WHERE pod = 'short-0'\") -eq 100 ]"
+# The pod is deleted while its container still writes: the file the agent
+# holds open is read to its end.
+for i in $(seq 101 300); do echo "$(ts) stderr F short pod line $i" >>"$GONE/0.log"; done
 rm -rf "${GONE%/main}"
+check "a pod deleted mid-stream: every line of its file arrives" wait_for 20 sh -c \
+  "[ \$(psql '$DB_URL' -Atqc \"SELECT count(DISTINCT line) FROM log_lines WHERE pod = 'short-0'\") -eq 300 ]"
 kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
 lines 2001 3000
 rotate
