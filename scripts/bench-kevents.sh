@@ -12,8 +12,12 @@ cleanup() {
   set +e   # everything here is best effort; the numbers are already out
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  sleep 0.3
-  [ -n "$CG" ] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+  # Exiting processes leave their cgroup a moment after they are reaped.
+  for _ in $(seq 20); do
+    [ -z "$CG" ] || [ ! -d "$CG" ] && break
+    find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+    sleep 0.2
+  done
   rm -rf "$W"
   return 0
 }

@@ -8,9 +8,16 @@ B=${1:-build}
 W=$(mktemp -d /tmp/lens-bench-podmap.XXXXXX)
 KPID= CG=
 cleanup() {
+  set +e   # best effort: the numbers are out
   [ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
-  [ -n "$CG" ] && sleep 0.5 && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+  # Exiting processes leave their cgroup a moment after they are reaped.
+  for _ in $(seq 20); do
+    [ -z "$CG" ] || [ ! -d "$CG" ] && break
+    find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+    sleep 0.2
+  done
   rm -rf "$W"
+  return 0
 }
 trap cleanup EXIT
 
