@@ -138,7 +138,7 @@ $(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCL
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBCOMMON)
+$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBAGG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -162,7 +162,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/nngsink build/tests/fake_kubelet
+	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/bench_trainlog build/tests/nngsink build/tests/fake_kubelet
 	@scripts/bench.sh
 
 clean:

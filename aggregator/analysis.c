@@ -5,9 +5,10 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "trainlog.h"
 
 struct analysis {
-	struct prom_metric *m_latency, *m_lines;
+	struct prom_metric *m_latency, *m_lines, *m_iterations, *m_rejected;
 };
 
 static const double latency_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900};
@@ -21,6 +22,11 @@ struct analysis *analysis_new(struct prom_registry *reg)
 		latency_bounds, sizeof latency_bounds / sizeof latency_bounds[0]));
 	a->m_lines = prom_get(prom_counter(reg, "lens_aggregator_log_lines_analysed_total",
 					   "Log lines that reached the analysis.", NULL));
+	a->m_iterations = prom_get(prom_counter(reg, "lens_aggregator_training_iteration_lines_total",
+						"Training iteration lines recognised in logs.", NULL));
+	a->m_rejected = prom_get(prom_counter(reg, "lens_aggregator_training_lines_rejected_total",
+					      "Training iteration lines with a negative or impossible "
+					      "value (not used).", NULL));
 	return a;
 }
 
@@ -35,6 +41,14 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		double late = (double)(now - recs[i].logged_ns) / (double)NS_PER_SEC;
 		prom_observe(a->m_latency, late > 0 ? late : 0);
+		/* The training parser sees every line; storing its metrics per
+		 * workload (training_performance) is issue 7's next step. */
+		struct trainlog_line l;
+		int r = trainlog_parse(recs[i].line, recs[i].len, &l);
+		if (r > 0)
+			prom_inc(a->m_iterations);
+		else if (r < 0)
+			prom_inc(a->m_rejected);
 	}
 	prom_add(a->m_lines, (double)n);
 }

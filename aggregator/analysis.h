@@ -1,7 +1,8 @@
 /* analysis: where every stored log line goes next, whichever way it came
- * (the agents' log batches, fluent-bit's POST). The training-log parsers
- * (issue 7) plug in here; today it measures how late lines arrive: the
- * time from written to analysed, as a histogram. */
+ * (the agents' log batches, fluent-bit's POST): it measures how late
+ * lines arrive (written to analysed, a histogram) and runs the training
+ * log parser (trainlog.h) over each, counting iteration lines; storing
+ * their metrics per workload is the next step of issue 7. */
 #ifndef LENS_ANALYSIS_H
 #define LENS_ANALYSIS_H
 

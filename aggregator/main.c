@@ -23,6 +23,7 @@
 #include "procstat.h"
 #include "receiver.h"
 #include "retention.h"
+#include "trainlog.h"
 #include "ticker.h"
 
 struct agg_config {
@@ -77,8 +78,10 @@ static const struct cfg_opt options[] = {
 };
 
 static const char usage[] =
-	"usage: lens-aggregator [flags] [run|migrate|version]\n\n"
-	"Receives agent streams, stores them in PostgreSQL and serves the Lens API.";
+	"usage: lens-aggregator [flags] [run|migrate|version|parse-training-log FILE|-]\n\n"
+	"Receives agent streams, stores them in PostgreSQL and serves the Lens API.\n"
+	"  parse-training-log FILE  run the training-log parser over a file (- for stdin):\n"
+	"                           one JSON object per iteration line, then a summary";
 
 struct aggregator {
 	struct prom_registry *reg;
@@ -251,6 +254,43 @@ static int migrate_only(void)
 	return 0;
 }
 
+/* `lens-aggregator parse-training-log FILE`: the parser over a file, for
+ * checking a new log layout. */
+static int parse_training_log(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "lens-aggregator: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0, found = 0, rejected = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		struct trainlog_line l;
+		lineno++;
+		int rc = trainlog_parse(line, (size_t)n, &l);
+		if (rc == 0)
+			continue;
+		json_t *o = rc > 0 ? json_pack("{s:I,s:s,s:o}", "line", (json_int_t)lineno, "format",
+					       trainlog_format_name(l.format), "fields",
+					       trainlog_fields_json(&l))
+				   : json_pack("{s:I,s:s}", "line", (json_int_t)lineno, "rejected",
+					       l.rejected);
+		found += rc > 0, rejected += rc < 0;
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		putchar('\n');
+		json_decref(o);
+	}
+	printf("{\"summary\":{\"lines\":%ld,\"iteration_lines\":%ld,\"rejected\":%ld}}\n", lineno,
+	       found, rejected);
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -271,6 +311,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "version") == 0) {
 		printf("lens-aggregator %s\n", LENS_VERSION);
 		rc = 0;
+	} else if (strcmp(cmd, "parse-training-log") == 0) {
+		rc = argi + 1 < argc ? parse_training_log(argv[argi + 1]) : 2;
+		if (rc == 2)
+			fprintf(stderr, "usage: lens-aggregator parse-training-log FILE|-\n");
 	} else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "migrate") != 0) {
 		fprintf(stderr, "lens-aggregator: unknown command \"%s\" (see --help)\n", cmd);
 		rc = 2;

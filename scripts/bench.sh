@@ -81,6 +81,9 @@ echo "Pod mapping (a full pass walks every fd of every pod process; a steady pas
 scripts/bench-podmap.sh "$B"
 
 echo
+$B/tests/bench_trainlog --lines 4000000
+
+echo
 echo "Container logs (150-byte CRI lines)"
 scripts/bench-logs.sh "$B"
 

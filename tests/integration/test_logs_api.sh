@@ -71,6 +71,7 @@ check_eq "and prints each line once" 1 "$(grep -c 'iteration 1/100' "$T/follow.o
 
 check_eq "every stored line reached the analysis" 6 "$(agg_metric lens_aggregator_log_lines_analysed_total)"
 check "with its latency measured" test "$(agg_metric lens_aggregator_log_latency_seconds_count)" -eq 6
+check_eq "the training parser recognised the two iteration lines" 2 "$(agg_metric lens_aggregator_training_iteration_lines_total)"
 
 # Retention by whole days, like kernel events.
 sql "INSERT INTO log_lines (namespace, pod, container, stream, logged_at, line, source)

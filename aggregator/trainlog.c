@@ -1,0 +1,229 @@
+/* trainlog: a substring test, a cleaned copy, then "name: value" segments
+ * between '|'s matched against a table. */
+#include "trainlog.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CLEAN_MAX 4096
+
+enum kind { ONE, PAIR, MEM };
+
+static const struct {
+	const char *name;
+	enum trainlog_field field;
+	enum kind kind;
+	enum trainlog_format format;
+} names[] = {
+	{"consumed samples", TL_CONSUMED_SAMPLES, ONE, TL_FORMAT_PLAIN},
+	{"elapsed time per iteration (ms)", TL_ELAPSED_MS, PAIR, TL_FORMAT_PLAIN},
+	{"rocm mem usage/free/total/usage_ratio", TL_MEM_USAGE_GB, MEM, TL_FORMAT_ROCM_MEM},
+	{"hip mem usage/free/total/usage_ratio", TL_MEM_USAGE_GB, MEM, TL_FORMAT_HIP_MEM},
+	{"mem usages", TL_MEM_USAGE_RATIO, ONE, TL_FORMAT_LEGACY},
+	{"throughput per gpu (tflop/s/gpu)", TL_TFLOPS_PER_GPU, PAIR, TL_FORMAT_PLAIN},
+	{"tokens per gpu (tokens/s/gpu)", TL_TOKENS_PER_GPU, PAIR, TL_FORMAT_PLAIN},
+	{"learning rate", TL_LEARNING_RATE, ONE, TL_FORMAT_PLAIN},
+	{"global batch size", TL_GLOBAL_BATCH_SIZE, ONE, TL_FORMAT_PLAIN},
+	{"lm loss", TL_LM_LOSS, ONE, TL_FORMAT_PLAIN},
+	{"loss scale", TL_LOSS_SCALE, ONE, TL_FORMAT_PLAIN},
+	{"grad norm", TL_GRAD_NORM, ONE, TL_FORMAT_PLAIN},
+	{"params norm", TL_PARAMS_NORM, ONE, TL_FORMAT_PLAIN},
+	{"num zeros", TL_NUM_ZEROS, ONE, TL_FORMAT_PLAIN},
+	{"number of skipped iterations", TL_SKIPPED_ITERATIONS, ONE, TL_FORMAT_PLAIN},
+	{"number of nan iterations", TL_NAN_ITERATIONS, ONE, TL_FORMAT_PLAIN},
+};
+
+static const char *const field_names[TL_NFIELDS] = {
+	"iteration", "target_iterations", "consumed_samples", "elapsed_time_per_iteration_ms",
+	"elapsed_time_per_iteration_avg_ms", "mem_usage_gb", "mem_free_gb", "mem_total_gb",
+	"mem_usage_ratio", "tflops_per_gpu", "tflops_per_gpu_avg", "tokens_per_gpu_per_second",
+	"tokens_per_gpu_per_second_avg", "learning_rate", "global_batch_size", "lm_loss",
+	"loss_scale", "grad_norm", "params_norm", "num_zeros", "skipped_iterations",
+	"nan_iterations"};
+
+const char *trainlog_field_name(enum trainlog_field f)
+{
+	return f < TL_NFIELDS ? field_names[f] : "unknown";
+}
+
+const char *trainlog_format_name(enum trainlog_format f)
+{
+	static const char *const n[] = {"megatron", "rocm_mem", "hip_mem", "legacy"};
+	return f <= TL_FORMAT_LEGACY ? n[f] : "unknown";
+}
+
+/* The line without ANSI colour codes: ESC [ ... m, and the same without
+ * its ESC byte ("[32m") as some log pipelines leave it. */
+static size_t clean(const char *in, size_t len, char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < CLEAN_MAX - 1;) {
+		size_t j = i + (in[i] == '\x1b');
+		if (j < len && in[j] == '[') {
+			size_t k = j + 1;
+			while (k < len && (isdigit((unsigned char)in[k]) || in[k] == ';'))
+				k++;
+			if (k < len && in[k] == 'm' && (k > j + 1 || j > i)) {
+				i = k + 1;
+				continue;
+			}
+		}
+		if (in[i] == '\x1b') {
+			i++;
+			continue;
+		}
+		out[n++] = in[i++];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* A number as Megatron prints it; nan and inf are kept as NaN. */
+static bool number(const char **p, double *v)
+{
+	char *end;
+	while (**p == ' ')
+		(*p)++;
+	*v = strtod(*p, &end);
+	if (end == *p)
+		return false;
+	if (isinf(*v))
+		*v = NAN;
+	*p = end;
+	return true;
+}
+
+static void set(struct trainlog_line *l, enum trainlog_field f, double v)
+{
+	l->v[f] = v;
+	l->present |= 1u << f;
+}
+
+/* "2701.3/2712.7", or one value as upstream Megatron-LM prints it. */
+static void pair(const char *p, enum trainlog_field f, struct trainlog_line *l)
+{
+	double v;
+	if (!number(&p, &v))
+		return;
+	set(l, f, v);
+	if (*p == '/' && (p++, number(&p, &v)))
+		set(l, f + 1, v);
+}
+
+/* "227.35GB/28.63GB/255.98GB/88.81%" */
+static void memory(const char *p, struct trainlog_line *l)
+{
+	static const enum trainlog_field f[] = {TL_MEM_USAGE_GB, TL_MEM_FREE_GB, TL_MEM_TOTAL_GB};
+	double v;
+	for (int i = 0; i < 3; i++) {
+		if (!number(&p, &v))
+			return;
+		set(l, f[i], v);
+		if (strncasecmp(p, "GB", 2) == 0)
+			p += 2;
+		if (*p++ != '/')
+			return;
+	}
+	if (number(&p, &v))
+		set(l, TL_MEM_USAGE_RATIO, *p == '%' ? v / 100 : v);
+}
+
+static void segment(char *s, struct trainlog_line *l)
+{
+	char *colon = strrchr(s, ':');
+	if (!colon)
+		return;
+	*colon = '\0';
+	while (*s == ' ')
+		s++;
+	for (char *e = colon - 1; e >= s && *e == ' '; e--)
+		*e = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcasecmp(s, names[i].name) != 0)
+			continue;
+		const char *v = colon + 1;
+		if (names[i].kind == MEM)
+			memory(v, l);
+		else if (names[i].kind == PAIR)
+			pair(v, names[i].field, l);
+		else if (number(&v, &l->v[names[i].field]))
+			l->present |= 1u << names[i].field;
+		if (names[i].format != TL_FORMAT_PLAIN)
+			l->format = names[i].format;
+		return;
+	}
+}
+
+/* "iteration <N>/ <M>" at p; the rest of the line after it. */
+static char *head(char *p, struct trainlog_line *l)
+{
+	const char *q = p + 9;
+	double it, target;
+	while (*q == ' ')
+		q++;
+	if (!isdigit((unsigned char)*q) || !number(&q, &it) || *q != '/')
+		return NULL;
+	q++;
+	if (!number(&q, &target))
+		return NULL;
+	set(l, TL_ITERATION, it);
+	set(l, TL_TARGET_ITERATIONS, target);
+	return (char *)q;
+}
+
+/* Negative or impossible values; NaN is a value (a diverged run). */
+static const char *impossible(const struct trainlog_line *l)
+{
+	for (int f = 0; f < TL_NFIELDS; f++)
+		if ((l->present & (1u << f)) && l->v[f] < 0)
+			return field_names[f];
+	if (l->v[TL_ITERATION] > l->v[TL_TARGET_ITERATIONS] && l->v[TL_TARGET_ITERATIONS] > 0)
+		return "iteration";
+	if ((l->present & (1u << TL_MEM_USAGE_RATIO)) && l->v[TL_MEM_USAGE_RATIO] > 1.0001)
+		return "mem_usage_ratio";
+	if ((l->present & (1u << TL_GLOBAL_BATCH_SIZE)) && l->v[TL_GLOBAL_BATCH_SIZE] == 0)
+		return "global_batch_size";
+	return NULL;
+}
+
+int trainlog_parse(const char *line, size_t len, struct trainlog_line *out)
+{
+	if (!memmem(line, len, "iteration", 9))
+		return 0;
+	char buf[CLEAN_MAX];
+	size_t n = clean(line, len, buf);
+	memset(out, 0, sizeof *out);
+	/* The first "iteration" followed by a number: "iteration time" is not it. */
+	char *rest = NULL;
+	for (char *p = buf; !rest && (p = memmem(p, n - (size_t)(p - buf), "iteration", 9)); p += 9)
+		rest = head(p, out);
+	if (!rest)
+		return 0;
+	char *save = NULL;
+	for (char *s = strtok_r(rest, "|", &save); s; s = strtok_r(NULL, "|", &save))
+		segment(s, out);
+	/* One field besides the counters, or it is a look-alike. */
+	if (!(out->present & ~((1u << TL_ITERATION) | (1u << TL_TARGET_ITERATIONS))))
+		return 0;
+	out->rejected = impossible(out);
+	return out->rejected ? -1 : 1;
+}
+
+json_t *trainlog_fields_json(const struct trainlog_line *l)
+{
+	json_t *o = json_object();
+	for (int f = 0; f < TL_NFIELDS; f++) {
+		if (!(l->present & (1u << f)))
+			continue;
+		double v = l->v[f];
+		json_object_set_new(o, field_names[f],
+				    isnan(v) ? json_string("NaN")
+				    : v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v)
+								      : json_real(v));
+	}
+	return o;
+}
