@@ -12,12 +12,7 @@ cleanup() {
   set +e   # everything here is best effort; the numbers are already out
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  # Exiting processes leave their cgroup a moment after they are reaped.
-  for _ in $(seq 20); do
-    [ -z "$CG" ] || [ ! -d "$CG" ] && break
-    find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
-    sleep 0.2
-  done
+  scripts/cgroup-rm.sh "$CG"
   rm -rf "$W"
   return 0
 }

@@ -10,12 +10,7 @@ KPID= CG=
 cleanup() {
   set +e   # best effort: the numbers are out
   [ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
-  # Exiting processes leave their cgroup a moment after they are reaped.
-  for _ in $(seq 20); do
-    [ -z "$CG" ] || [ ! -d "$CG" ] && break
-    find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
-    sleep 0.2
-  done
+  scripts/cgroup-rm.sh "$CG"
   rm -rf "$W"
   return 0
 }
