@@ -2,6 +2,7 @@
 #include "version.h"
 #include "api.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "clock.h"
@@ -25,8 +26,13 @@ PGconn *api_acquire(struct api *a, struct http_resp *resp)
 
 void api_db_failed(struct http_resp *resp, const char *err)
 {
+	/* A pooled connection the database dropped fails only when used: that
+	 * is the database being away, not a failing query. */
+	bool gone = strstr(err, "server closed the connection") || strstr(err, "no connection") ||
+		    strstr(err, "terminating connection");
 	log_warn("query failed", "err=%s", log_q(err));
-	http_error(resp, 503, "database_error", "query failed: %s", err);
+	http_error(resp, 503, gone ? "database_unavailable" : "database_error", "query failed: %s",
+		   err);
 }
 
 static void handle_healthz(const struct http_req *req, struct http_resp *resp, void *arg)
