@@ -387,19 +387,19 @@ static void walk_container(struct logtail *lt, struct tfile *who, const char *di
 		closedir(d);
 }
 
-/* Rotated files first, then the current one: lines keep their order. */
+/* By directory, and within one, rotated files first, then the current
+ * one: a container's lines keep their order. */
 static int file_order(const void *a, const void *b)
 {
 	const struct tfile *x = *(struct tfile *const *)a, *y = *(struct tfile *const *)b;
+	size_t dx = (size_t)(strrchr(x->path, '/') - x->path);
+	size_t dy = (size_t)(strrchr(y->path, '/') - y->path);
+	int c = memcmp(x->path, y->path, dx < dy ? dx : dy);
+	if (c || dx != dy)
+		return c ? c : dx < dy ? -1 : 1;
 	size_t lx = strlen(x->path), ly = strlen(y->path);
 	bool cx = lx > 4 && strcmp(x->path + lx - 4, ".log") == 0;
 	bool cy = ly > 4 && strcmp(y->path + ly - 4, ".log") == 0;
-	const char *sx = strrchr(x->path, '/'), *sy = strrchr(y->path, '/');
-	int dir = strncmp(x->path, y->path, (size_t)(sx - x->path) > (size_t)(sy - y->path)
-						     ? (size_t)(sx - x->path)
-						     : (size_t)(sy - y->path));
-	if (dir)
-		return dir;
 	if (cx != cy)
 		return cx - cy;
 	return strcmp(x->path, y->path);
