@@ -16,14 +16,9 @@
 
 #include "buf.h"
 #include "files.h"
+#include "jsonx.h"
 
 #define KUBELET_MAX_BODY (64u << 20)
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 /* "containerd://abc" -> "abc"; an id without scheme stays as it is. */
 static const char *strip_scheme(const char *id)
@@ -37,9 +32,9 @@ static json_t *parse_owners(const json_t *meta)
 	json_t *out = json_array(), *o;
 	size_t i;
 	json_array_foreach(json_object_get(meta, "ownerReferences"), i, o) {
-		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b}", "kind", str(o, "kind"),
-						     "name", str(o, "name"), "uid", str(o, "uid"),
-						     "api_version", str(o, "apiVersion"), "controller",
+		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b}", "kind", jsonx_str(o, "kind"),
+						     "name", jsonx_str(o, "name"), "uid", jsonx_str(o, "uid"),
+						     "api_version", jsonx_str(o, "apiVersion"), "controller",
 						     json_is_true(json_object_get(o, "controller"))));
 	}
 	return out;
@@ -52,12 +47,12 @@ static json_t *parse_containers(const json_t *pod)
 	const json_t *spec = json_object_get(pod, "spec"), *status = json_object_get(pod, "status");
 	size_t i, k;
 	json_array_foreach(json_object_get(spec, "containers"), i, c) {
-		const char *name = str(c, "name"), *id = "";
+		const char *name = jsonx_str(c, "name"), *id = "";
 		bool running = false;
 		json_array_foreach(json_object_get(status, "containerStatuses"), k, st) {
-			if (strcmp(str(st, "name"), name) != 0)
+			if (strcmp(jsonx_str(st, "name"), name) != 0)
 				continue;
-			id = strip_scheme(str(st, "containerID"));
+			id = strip_scheme(jsonx_str(st, "containerID"));
 			running = json_object_get(json_object_get(st, "state"), "running") != NULL;
 		}
 		json_array_append_new(out, json_pack("{s:s,s:s,s:b}", "name", name, "id", id,
@@ -69,13 +64,13 @@ static json_t *parse_containers(const json_t *pod)
 static json_t *parse_pod(const json_t *pod)
 {
 	const json_t *meta = json_object_get(pod, "metadata");
-	if (!*str(meta, "uid"))
+	if (!*jsonx_str(meta, "uid"))
 		return NULL;
 	json_t *labels = json_object_get(meta, "labels");
 	labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
-	const char *phase = str(json_object_get(pod, "status"), "phase");
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s}", "uid", str(meta, "uid"), "name",
-			 str(meta, "name"), "namespace", str(meta, "namespace"), "phase",
+	const char *phase = jsonx_str(json_object_get(pod, "status"), "phase");
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s}", "uid", jsonx_str(meta, "uid"), "name",
+			 jsonx_str(meta, "name"), "namespace", jsonx_str(meta, "namespace"), "phase",
 			 *phase ? phase : "Unknown", "labels", labels, "owners", parse_owners(meta),
 			 "containers", parse_containers(pod), "source", "kubelet");
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "jsonx.h"
 #include "log.h"
 #include "oci.h"
 #include "podmsg.h"
@@ -180,12 +181,6 @@ static json_t *scan(struct podmap *pm)
 
 /* Outputs ------------------------------------------------------------------------ */
 
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* Says once per device why it has no pod (and again when the reason
  * changes), and counts the reasons for lens_agent_device_unmapped. */
 static void report_unmapped(struct podmap *pm, const json_t *doc)
@@ -195,11 +190,11 @@ static void report_unmapped(struct podmap *pm, const json_t *doc)
 	size_t i;
 	json_array_foreach(json_object_get(doc, "unmapped"), i, u) {
 		char key[128];
-		const char *reason = str(u, "reason");
-		snprintf(key, sizeof key, "%s/%s", str(u, "device_kind"), str(u, "device_id"));
-		if (strcmp(str(json_object_get(pm->reasons, key), "reason"), reason) != 0)
+		const char *reason = jsonx_str(u, "reason");
+		snprintf(key, sizeof key, "%s/%s", jsonx_str(u, "device_kind"), jsonx_str(u, "device_id"));
+		if (strcmp(jsonx_str(json_object_get(pm->reasons, key), "reason"), reason) != 0)
 			log_info("device not mapped to a pod", "kind=%s device=%s reason=%s",
-				 str(u, "device_kind"), log_q(str(u, "device_id")), reason);
+				 jsonx_str(u, "device_kind"), log_q(jsonx_str(u, "device_id")), reason);
 		json_object_set_new(now, key, json_pack("{s:s}", "reason", reason));
 		for (size_t r = 0; r < NREASONS; r++)
 			counts[r] += strcmp(reasons[r], reason) == 0;
@@ -216,17 +211,17 @@ static json_t *owners_of(const json_t *doc)
 	size_t i;
 	json_array_foreach(json_object_get(doc, "assignments"), i, a) {
 		char key[128];
-		snprintf(key, sizeof key, "%s/%s", str(a, "device_kind"), str(a, "device_id"));
+		snprintf(key, sizeof key, "%s/%s", jsonx_str(a, "device_kind"), jsonx_str(a, "device_id"));
 		json_t *have = json_object_get(owners, key);
 		if (have && json_integer_value(json_object_get(have, "strength")) >= podmsg_strength(a))
 			continue;
-		const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
+		const json_t *pod = podmsg_find_pod(doc, jsonx_str(a, "pod_uid"));
 		const json_t *w = json_array_get(json_object_get(pod, "workloads"), 0);
 		json_object_set_new(owners, key,
 				    json_pack("{s:s,s:s,s:s,s:s,s:i}", "namespace",
-					      str(pod, "namespace"), "pod", str(pod, "name"),
-					      "container", str(a, "container"), "workload",
-					      str(w, "name"), "strength", podmsg_strength(a)));
+					      jsonx_str(pod, "namespace"), "pod", jsonx_str(pod, "name"),
+					      "container", jsonx_str(a, "container"), "workload",
+					      jsonx_str(w, "name"), "strength", podmsg_strength(a)));
 	}
 	return owners;
 }
@@ -238,11 +233,11 @@ void podmap_owner(void *arg, const char *kind, const char *id, struct device_own
 	snprintf(key, sizeof key, "%s/%s", kind, id);
 	pthread_mutex_lock(&pm->lock);
 	const json_t *o = json_object_get(pm->owners, key);
-	if (o && *str(o, "pod")) {
-		snprintf(out->namespace_, sizeof out->namespace_, "%s", str(o, "namespace"));
-		snprintf(out->pod, sizeof out->pod, "%s", str(o, "pod"));
-		snprintf(out->container, sizeof out->container, "%s", str(o, "container"));
-		snprintf(out->workload, sizeof out->workload, "%s", str(o, "workload"));
+	if (o && *jsonx_str(o, "pod")) {
+		snprintf(out->namespace_, sizeof out->namespace_, "%s", jsonx_str(o, "namespace"));
+		snprintf(out->pod, sizeof out->pod, "%s", jsonx_str(o, "pod"));
+		snprintf(out->container, sizeof out->container, "%s", jsonx_str(o, "container"));
+		snprintf(out->workload, sizeof out->workload, "%s", jsonx_str(o, "workload"));
 	}
 	pthread_mutex_unlock(&pm->lock);
 }
@@ -350,15 +345,15 @@ void podmap_describe_pod(struct podmap *pm, const char *uid, const char *contain
 	const json_t *w = json_array_get(json_object_get(pod, "workloads"), 0);
 	size_t i;
 	if (pod) {
-		json_object_set_new(obj, "namespace", json_string(str(pod, "namespace")));
-		json_object_set_new(obj, "pod", json_string(str(pod, "name")));
+		json_object_set_new(obj, "namespace", json_string(jsonx_str(pod, "namespace")));
+		json_object_set_new(obj, "pod", json_string(jsonx_str(pod, "name")));
 	}
 	json_array_foreach(json_object_get(pod, "containers"), i, c)
-		if (*container_id && strcmp(str(c, "id"), container_id) == 0)
-			json_object_set_new(obj, "container", json_string(str(c, "name")));
+		if (*container_id && strcmp(jsonx_str(c, "id"), container_id) == 0)
+			json_object_set_new(obj, "container", json_string(jsonx_str(c, "name")));
 	if (w) {
-		json_object_set_new(obj, "workload", json_string(str(w, "name")));
-		json_object_set_new(obj, "workload_uid", json_string(str(w, "uid")));
+		json_object_set_new(obj, "workload", json_string(jsonx_str(w, "name")));
+		json_object_set_new(obj, "workload_uid", json_string(jsonx_str(w, "uid")));
 	}
 	pthread_mutex_unlock(&pm->lock);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonx.h"
 #include "workload.h"
 
 struct build {
@@ -15,12 +16,6 @@ struct build {
 	json_t *assign;  /* "kind/id/uid/container" -> assignment */
 	bool unmatched[2]; /* per kind (gpu, ib): pod-resources named ids we could not match */
 };
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 static const char *kind_name(enum devnode_kind k)
 {
@@ -47,8 +42,8 @@ static json_t *find_container(const json_t *pod, const char *name, const char *i
 	json_t *c;
 	size_t i;
 	json_array_foreach(json_object_get(pod, "containers"), i, c) {
-		if ((name && *name && strcmp(str(c, "name"), name) == 0) ||
-		    (id && *id && strcmp(str(c, "id"), id) == 0))
+		if ((name && *name && strcmp(jsonx_str(c, "name"), name) == 0) ||
+		    (id && *id && strcmp(jsonx_str(c, "id"), id) == 0))
 			return c;
 	}
 	return NULL;
@@ -65,7 +60,7 @@ static void pods_from_oci(struct build *b)
 			json_array_append_new(json_object_get(p, "containers"),
 					      json_pack("{s:s,s:s,s:b}", "name", c->name, "id", c->id,
 							"running", true));
-		else if (!*str(ct, "id"))
+		else if (!*jsonx_str(ct, "id"))
 			json_object_set_new(ct, "id", json_string(c->id));
 	}
 }
@@ -75,7 +70,7 @@ static void collect_pods(struct build *b)
 	json_t *p;
 	size_t i;
 	json_array_foreach(b->in->pods, i, p)
-		json_object_set_new(b->pods, str(p, "uid"), json_deep_copy(p));
+		json_object_set_new(b->pods, jsonx_str(p, "uid"), json_deep_copy(p));
 	pods_from_oci(b);
 	for (int k = 0; k < b->in->nprocs; k++)
 		ensure_pod(b, b->in->procs[k].pod.pod_uid, "", "", "Unknown", "cgroup");
@@ -83,7 +78,7 @@ static void collect_pods(struct build *b)
 
 static bool terminated(const json_t *pod)
 {
-	const char *phase = str(pod, "phase");
+	const char *phase = jsonx_str(pod, "phase");
 	return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
 }
 
@@ -103,14 +98,14 @@ static json_t *assignment(struct build *b, const char *kind, const char *id, con
 			      "");
 		json_object_set_new(b->assign, key, a);
 	}
-	if (container_id && *container_id && !*str(a, "container_id"))
+	if (container_id && *container_id && !*jsonx_str(a, "container_id"))
 		json_object_set_new(a, "container_id", json_string(container_id));
 	return a;
 }
 
 static void add_source(json_t *a, const char *source)
 {
-	const char *have = str(a, "source");
+	const char *have = jsonx_str(a, "source");
 	if (strstr(have, source))
 		return;
 	char joined[96];
@@ -144,7 +139,7 @@ static const json_t *match_device(const json_t *devices, const char *id)
 	json_t *d;
 	size_t i;
 	json_array_foreach(devices, i, d)
-		if (strcasecmp(str(d, "id"), id) == 0)
+		if (strcasecmp(jsonx_str(d, "id"), id) == 0)
 			return d;
 	return NULL;
 }
@@ -156,7 +151,7 @@ static json_t *pod_by_name(struct build *b, const char *ns, const char *name)
 	const char *uid;
 	json_t *p, *found = NULL;
 	json_object_foreach(b->pods, uid, p) {
-		if (strcmp(str(p, "namespace"), ns) == 0 && strcmp(str(p, "name"), name) == 0 &&
+		if (strcmp(jsonx_str(p, "namespace"), ns) == 0 && strcmp(jsonx_str(p, "name"), name) == 0 &&
 		    (!found || terminated(found)))
 			found = p;
 	}
@@ -171,7 +166,7 @@ static bool is_gpu_resource(const char *resource)
 static void podres_container(struct build *b, json_t *pod, const V1__ContainerResources *c)
 {
 	const json_t *ct = find_container(pod, c->name, NULL);
-	bool from_kubelet = strcmp(str(pod, "source"), "kubelet") == 0;
+	bool from_kubelet = strcmp(jsonx_str(pod, "source"), "kubelet") == 0;
 	if (terminated(pod) || (from_kubelet && ct && !json_is_true(json_object_get(ct, "running")))) {
 		b->st.stale_allocations++;
 		return;
@@ -185,8 +180,8 @@ static void podres_container(struct build *b, json_t *pod, const V1__ContainerRe
 				b->unmatched[is_gpu_resource(d->resource_name) ? 0 : 1] = true;
 				continue;
 			}
-			allocate(b, str(dev, "kind"), str(dev, "id"), str(pod, "uid"), c->name,
-				 ct ? str(ct, "id") : "", "podresources");
+			allocate(b, jsonx_str(dev, "kind"), jsonx_str(dev, "id"), jsonx_str(pod, "uid"), c->name,
+				 ct ? jsonx_str(ct, "id") : "", "podresources");
 		}
 	}
 }
@@ -210,7 +205,7 @@ static void use_from_process(struct build *b, const struct proc_entry *e)
 {
 	const json_t *pod = json_object_get(b->pods, e->pod.pod_uid);
 	const json_t *ct = find_container(pod, NULL, e->pod.container_id);
-	const char *cname = ct ? str(ct, "name") : "";
+	const char *cname = ct ? jsonx_str(ct, "name") : "";
 	for (int i = 0; i < e->ndevices; i++) {
 		const struct proc_device *d = &e->devices[i];
 		if (d->kind == PROC_DEV_KFD)
@@ -259,7 +254,7 @@ static bool assigned(const json_t *assignments, const char *kind, const char *id
 	json_t *a;
 	size_t i;
 	json_array_foreach(assignments, i, a)
-		if (strcmp(str(a, "device_kind"), kind) == 0 && strcmp(str(a, "device_id"), id) == 0)
+		if (strcmp(jsonx_str(a, "device_kind"), kind) == 0 && strcmp(jsonx_str(a, "device_id"), id) == 0)
 			return true;
 	return false;
 }
@@ -286,11 +281,11 @@ static json_t *unmapped(const struct build *b, const json_t *assignments)
 	json_t *out = json_array(), *d;
 	size_t i;
 	json_array_foreach(b->in->devices, i, d) {
-		if (!assigned(assignments, str(d, "kind"), str(d, "id")))
+		if (!assigned(assignments, jsonx_str(d, "kind"), jsonx_str(d, "id")))
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "device_kind",
-							     str(d, "kind"), "device_id",
-							     str(d, "id"), "reason",
-							     unmapped_reason(b, str(d, "kind"))));
+							     jsonx_str(d, "kind"), "device_id",
+							     jsonx_str(d, "id"), "reason",
+							     unmapped_reason(b, jsonx_str(d, "kind"))));
 	}
 	return out;
 }

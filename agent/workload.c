@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonx.h"
+
 /* Labels that name the workload a pod belongs to, whoever created it. */
 static const char *const workload_labels[] = {
 	"training.kubeflow.org/job-name",
@@ -17,18 +19,12 @@ static const char *const workload_labels[] = {
 	"job-name",
 };
 
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 static bool already(const json_t *list, const char *uid, const char *name)
 {
 	json_t *w;
 	size_t i;
 	json_array_foreach(list, i, w) {
-		if ((*uid && strcmp(str(w, "uid"), uid) == 0) || strcmp(str(w, "name"), name) == 0)
+		if ((*uid && strcmp(jsonx_str(w, "uid"), uid) == 0) || strcmp(jsonx_str(w, "name"), name) == 0)
 			return true;
 	}
 	return false;
@@ -73,14 +69,14 @@ static size_t cronjob_prefix(const char *job)
 
 static void from_owner(json_t *list, const json_t *pod, const json_t *o)
 {
-	const char *ns = str(pod, "namespace"), *kind = str(o, "kind"), *name = str(o, "name");
-	const char *api = str(o, "api_version");
+	const char *ns = jsonx_str(pod, "namespace"), *kind = jsonx_str(o, "kind"), *name = jsonx_str(o, "name");
+	const char *api = jsonx_str(o, "api_version");
 	char top[256];
 	size_t n = 0;
 	if (strcmp(kind, "Node") == 0)
 		return; /* a static pod's mirror: no workload */
 	if (strcmp(kind, "ReplicaSet") == 0)
-		n = prefix_before(name, str(json_object_get(pod, "labels"), "pod-template-hash"));
+		n = prefix_before(name, jsonx_str(json_object_get(pod, "labels"), "pod-template-hash"));
 	else if (strcmp(kind, "Job") == 0 && strcmp(api, "batch/v1") == 0)
 		n = cronjob_prefix(name);
 	if (n && n < sizeof top) {
@@ -88,7 +84,7 @@ static void from_owner(json_t *list, const json_t *pod, const json_t *o)
 		add(list, "", kind[0] == 'R' ? "Deployment" : "CronJob", top, ns, "apps/v1",
 		    "owner-name");
 	}
-	add(list, str(o, "uid"), kind, name, ns, api, "owner");
+	add(list, jsonx_str(o, "uid"), kind, name, ns, api, "owner");
 }
 
 json_t *workload_resolve(const json_t *pod)
@@ -104,11 +100,11 @@ json_t *workload_resolve(const json_t *pod)
 			from_owner(list, pod, o);
 	const json_t *labels = json_object_get(pod, "labels");
 	for (size_t k = 0; k < sizeof workload_labels / sizeof workload_labels[0]; k++) {
-		const char *v = str(labels, workload_labels[k]);
+		const char *v = jsonx_str(labels, workload_labels[k]);
 		char kind[80];
 		snprintf(kind, sizeof kind, "label:%s", workload_labels[k]);
 		if (*v)
-			add(list, "", kind, v, str(pod, "namespace"), "", "label");
+			add(list, "", kind, v, jsonx_str(pod, "namespace"), "", "label");
 	}
 	return list;
 }

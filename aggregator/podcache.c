@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "jsonx.h"
 #include "podmsg.h"
 
 struct podcache {
@@ -19,12 +20,6 @@ struct podcache {
 /* A transaction that stamped stored_at before our last load may commit
  * after it: every refresh reads this much further back. */
 #define REFRESH_OVERLAP "1 minute"
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 struct podcache *podcache_new(void)
 {
@@ -92,17 +87,17 @@ static json_t *node_devices(const json_t *doc)
 	size_t i;
 	json_array_foreach(json_object_get(doc, "assignments"), i, a) {
 		char key[160];
-		snprintf(key, sizeof key, "%s/%s", str(a, "device_kind"), str(a, "device_id"));
+		snprintf(key, sizeof key, "%s/%s", jsonx_str(a, "device_kind"), jsonx_str(a, "device_id"));
 		const json_t *have = json_object_get(best, key);
 		if (have && podmsg_strength(have) >= podmsg_strength(a))
 			continue;
 		json_object_set(best, key, a);
-		const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
-		json_t *kind = json_object_get(kinds, str(a, "device_kind"));
+		const json_t *pod = podmsg_find_pod(doc, jsonx_str(a, "pod_uid"));
+		json_t *kind = json_object_get(kinds, jsonx_str(a, "device_kind"));
 		if (!kind)
-			json_object_set_new(kinds, str(a, "device_kind"), kind = json_object());
-		json_object_set_new(kind, str(a, "device_id"),
-				    json_pack("[s,s]", str(pod, "name"), str(a, "pod_uid")));
+			json_object_set_new(kinds, jsonx_str(a, "device_kind"), kind = json_object());
+		json_object_set_new(kind, jsonx_str(a, "device_id"),
+				    json_pack("[s,s]", jsonx_str(pod, "name"), jsonx_str(a, "pod_uid")));
 	}
 	json_decref(best);
 	return kinds;
@@ -129,9 +124,9 @@ json_t *podcache_workloads_view(struct podcache *pc)
 		json_array_foreach(json_object_get(doc, "pods"), i, p) {
 			json_t *list = json_array();
 			json_array_foreach(json_object_get(p, "workloads"), k, w)
-				json_array_append_new(list, json_pack("[s,s]", str(w, "name"),
-								      str(w, "uid")));
-			json_object_set_new(out, str(p, "name"), list);
+				json_array_append_new(list, json_pack("[s,s]", jsonx_str(w, "name"),
+								      jsonx_str(w, "uid")));
+			json_object_set_new(out, jsonx_str(p, "name"), list);
 		}
 	}
 	pthread_mutex_unlock(&pc->lock);
@@ -140,11 +135,11 @@ json_t *podcache_workloads_view(struct podcache *pc)
 
 static json_t *holder(const json_t *doc, const json_t *a)
 {
-	const json_t *pod = podmsg_find_pod(doc, str(a, "pod_uid"));
+	const json_t *pod = podmsg_find_pod(doc, jsonx_str(a, "pod_uid"));
 	json_t *ws = json_object_get(pod, "workloads");
-	return json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "uid", str(a, "pod_uid"),
-			 "name", str(pod, "name"), "namespace", str(pod, "namespace"), "container",
-			 str(a, "container"), "workloads", ws ? ws : json_null(), "allocated",
+	return json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "uid", jsonx_str(a, "pod_uid"),
+			 "name", jsonx_str(pod, "name"), "namespace", jsonx_str(pod, "namespace"), "container",
+			 jsonx_str(a, "container"), "workloads", ws ? ws : json_null(), "allocated",
 			 json_object_get(a, "allocated"), "held", json_object_get(a, "held"), "used",
 			 json_object_get(a, "used"), "vram_bytes", json_object_get(a, "vram_bytes"));
 }
@@ -159,14 +154,14 @@ json_t *podcache_device(struct podcache *pc, const char *node, const char *kind,
 	if (doc) {
 		json_t *pods = json_array();
 		json_array_foreach(json_object_get(doc, "assignments"), i, a)
-			if (strcmp(str(a, "device_kind"), kind) == 0 &&
-			    strcmp(str(a, "device_id"), id) == 0)
+			if (strcmp(jsonx_str(a, "device_kind"), kind) == 0 &&
+			    strcmp(jsonx_str(a, "device_id"), id) == 0)
 				json_array_append_new(pods, holder(doc, a));
 		const char *reason = NULL;
 		json_array_foreach(json_object_get(doc, "unmapped"), i, u)
-			if (strcmp(str(u, "device_kind"), kind) == 0 &&
-			    strcmp(str(u, "device_id"), id) == 0)
-				reason = str(u, "reason");
+			if (strcmp(jsonx_str(u, "device_kind"), kind) == 0 &&
+			    strcmp(jsonx_str(u, "device_id"), id) == 0)
+				reason = jsonx_str(u, "reason");
 		out = json_pack("{s:o,s:s?}", "pods", pods, "unmapped_reason", reason);
 	}
 	pthread_mutex_unlock(&pc->lock);

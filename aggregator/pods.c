@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "jsonx.h"
 #include "pgjson.h"
 #include "podmsg.h"
 
@@ -132,12 +133,6 @@ static int workload_devices(PGconn *c, const char *uid, json_t **out, char *err,
 	return 0;
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* Splits intervals into "gpus" and "hcas" and collects the nodes and the
  * time range the workload's pods were seen in. */
 static void summarize(json_t *w, json_t *pods, json_t *devices)
@@ -146,17 +141,17 @@ static void summarize(json_t *w, json_t *pods, json_t *devices)
 	const char *from = NULL, *to = NULL;
 	size_t i;
 	json_array_foreach(devices, i, d)
-		json_array_append(strcmp(str(d, "kind"), "gpu") == 0 ? gpus : hcas, d);
+		json_array_append(strcmp(jsonx_str(d, "kind"), "gpu") == 0 ? gpus : hcas, d);
 	json_array_foreach(json_object_get(pods, "items"), i, p) {
 		bool seen = false;
 		for (size_t k = 0; k < json_array_size(nodes); k++)
-			seen |= strcmp(json_string_value(json_array_get(nodes, k)), str(p, "node")) == 0;
+			seen |= strcmp(json_string_value(json_array_get(nodes, k)), jsonx_str(p, "node")) == 0;
 		if (!seen)
-			json_array_append_new(nodes, json_string(str(p, "node")));
-		if (!from || strcmp(str(p, "first_seen"), from) < 0)
-			from = str(p, "first_seen");
-		const char *end = json_is_null(json_object_get(p, "gone_at")) ? str(p, "last_seen")
-									    : str(p, "gone_at");
+			json_array_append_new(nodes, json_string(jsonx_str(p, "node")));
+		if (!from || strcmp(jsonx_str(p, "first_seen"), from) < 0)
+			from = jsonx_str(p, "first_seen");
+		const char *end = json_is_null(json_object_get(p, "gone_at")) ? jsonx_str(p, "last_seen")
+									    : jsonx_str(p, "gone_at");
 		if (!to || strcmp(end, to) > 0)
 			to = end;
 	}
@@ -173,11 +168,11 @@ int pods_workload_get(PGconn *c, const char *uid_or_name, json_t **out, char *er
 {
 	json_t *w = NULL, *pods = NULL, *devices = NULL;
 	int rc = find_workload(c, uid_or_name, &w, err, errlen);
-	struct pods_filter f = {.workload = str(w, "uid"), .all = true, .limit = 10000};
+	struct pods_filter f = {.workload = jsonx_str(w, "uid"), .all = true, .limit = 10000};
 	if (!rc)
 		rc = pods_list(c, &f, &pods, err, errlen);
 	if (!rc)
-		rc = workload_devices(c, str(w, "uid"), &devices, err, errlen);
+		rc = workload_devices(c, jsonx_str(w, "uid"), &devices, err, errlen);
 	if (!rc) {
 		summarize(w, pods, devices);
 		*out = json_incref(w);

@@ -7,13 +7,8 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmd.h"
+#include "jsonx.h"
 #include "table.h"
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 static long long num(const json_t *o, const char *key)
 {
@@ -23,23 +18,23 @@ static long long num(const json_t *o, const char *key)
 /* What happened, in words. */
 static void summary(const json_t *e, struct buf *b)
 {
-	const char *type = str(e, "type");
+	const char *type = jsonx_str(e, "type");
 	const json_t *d = json_object_get(e, "details");
 	if (strcmp(type, "oom_kill") == 0) {
-		buf_printf(b, "OOM kill of %s (pid %lld)", str(d, "victim_comm"), num(d, "victim_pid"));
+		buf_printf(b, "OOM kill of %s (pid %lld)", jsonx_str(d, "victim_comm"), num(d, "victim_pid"));
 		if (json_object_get(d, "limit_bytes"))
 			buf_printf(b, ", limit %lld MiB", num(d, "limit_bytes") >> 20);
 	} else if (strcmp(type, "exit") == 0) {
-		buf_printf(b, "%s (pid %lld) %s", str(e, "comm"), num(e, "pid"), str(d, "how"));
+		buf_printf(b, "%s (pid %lld) %s", jsonx_str(e, "comm"), num(e, "pid"), jsonx_str(d, "how"));
 		if (json_object_get(d, "signal"))
-			buf_printf(b, " by %s", str(d, "signal"));
+			buf_printf(b, " by %s", jsonx_str(d, "signal"));
 		else if (num(d, "status"))
 			buf_printf(b, " with status %lld", num(d, "status"));
 		if (json_is_true(json_object_get(d, "core_dumped")))
 			buf_puts(b, ", core dumped");
 	} else if (strcmp(type, "signal") == 0) {
-		buf_printf(b, "%s from %s (pid %lld) to %s (pid %lld)", str(d, "signal"),
-			   str(d, "sender_comm"), num(d, "sender_pid"), str(d, "target_comm"),
+		buf_printf(b, "%s from %s (pid %lld) to %s (pid %lld)", jsonx_str(d, "signal"),
+			   jsonx_str(d, "sender_comm"), num(d, "sender_pid"), jsonx_str(d, "target_comm"),
 			   num(d, "target_pid"));
 	} else if (strcmp(type, "exec") == 0) {
 		json_t *a;
@@ -47,20 +42,20 @@ static void summary(const json_t *e, struct buf *b)
 		json_array_foreach(json_object_get(d, "argv"), i, a)
 			buf_printf(b, "%s%s", i ? " " : "", json_string_value(a));
 	} else if (strcmp(type, "pcie_aer") == 0) {
-		buf_printf(b, "%s %s", str(d, "device"), str(d, "severity"));
+		buf_printf(b, "%s %s", jsonx_str(d, "device"), jsonx_str(d, "severity"));
 		json_t *a;
 		size_t i;
 		json_array_foreach(json_object_get(d, "errors"), i, a)
 			buf_printf(b, "%s%s", i ? "," : ": ", json_string_value(a));
 	} else if (strcmp(type, "memory_error") == 0) {
-		buf_printf(b, "%s x%lld %s %s", str(d, "error_type"), num(d, "count"),
-			   str(d, "label"), str(d, "message"));
+		buf_printf(b, "%s x%lld %s %s", jsonx_str(d, "error_type"), num(d, "count"),
+			   jsonx_str(d, "label"), jsonx_str(d, "message"));
 	} else if (strcmp(type, "machine_check") == 0) {
 		buf_printf(b, "bank %lld cpu %lld %s%s", num(d, "bank"), num(d, "cpu"),
-			   str(d, "class"),
+			   jsonx_str(d, "class"),
 			   json_is_true(json_object_get(d, "uncorrected")) ? " uncorrected" : "");
 	} else {
-		buf_puts(b, str(d, "probe"));
+		buf_puts(b, jsonx_str(d, "probe"));
 	}
 	if (b->len > 100) /* a table cell, not a log: the JSON has it all */
 		b->p[97] = b->p[98] = b->p[99] = '.', b->p[100] = '\0', b->len = 100;
@@ -70,8 +65,8 @@ static void add_row(struct table *t, const json_t *e)
 {
 	struct buf what = BUF_INIT;
 	summary(e, &what);
-	const char *cells[] = {str(e, "time"),      str(e, "node"), str(e, "type"),
-			       str(e, "namespace"), str(e, "pod"),  what.p ? what.p : ""};
+	const char *cells[] = {jsonx_str(e, "time"),      jsonx_str(e, "node"), jsonx_str(e, "type"),
+			       jsonx_str(e, "namespace"), jsonx_str(e, "pod"),  what.p ? what.p : ""};
 	table_add(t, cells);
 	buf_free(&what);
 }
@@ -101,14 +96,14 @@ static void print_new(json_t *items, char *last, size_t len, json_t *seen, bool 
 	for (size_t i = json_array_size(items); i-- > 0;) {
 		const json_t *e = json_array_get(items, i);
 		char key[160];
-		snprintf(key, sizeof key, "%s/%s/%s/%lld", str(e, "time"), str(e, "node"),
-			 str(e, "type"), num(e, "pid"));
+		snprintf(key, sizeof key, "%s/%s/%s/%lld", jsonx_str(e, "time"), jsonx_str(e, "node"),
+			 jsonx_str(e, "type"), num(e, "pid"));
 		if (json_object_get(seen, key))
 			continue;
 		json_object_set_new(seen, key, json_true());
 		add_row(t, e);
 		rows++;
-		snprintf(last, len, "%s", str(e, "time"));
+		snprintf(last, len, "%s", jsonx_str(e, "time"));
 	}
 	if (rows || header)
 		table_print(t, stdout);

@@ -10,14 +10,9 @@
 #include "clock.h"
 #include "cmd.h"
 #include "envelope.h"
+#include "jsonx.h"
 #include "podmsg.h"
 #include "table.h"
-
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 /* A sample value, or NAN-free absence: returns 0 when the key is missing. */
 static int value(json_t *values, const char *key, double *out)
@@ -70,11 +65,11 @@ static void holder(json_t *g, char *pod, size_t plen, char *workload, size_t wle
 	if (!best)
 		return;
 	size_t more = json_array_size(pods) - 1;
-	snprintf(pod, plen, "%s/%s%s", str(best, "namespace"), str(best, "name"), more ? ",+" : "");
+	snprintf(pod, plen, "%s/%s%s", jsonx_str(best, "namespace"), jsonx_str(best, "name"), more ? ",+" : "");
 	if (more)
 		snprintf(pod + strlen(pod), plen - strlen(pod), "%zu", more);
 	snprintf(workload, wlen, "%s",
-		 str(json_array_get(json_object_get(best, "workloads"), 0), "name"));
+		 jsonx_str(json_array_get(json_object_get(best, "workloads"), 0), "name"));
 }
 
 static void add_gpu_row(struct table *t, json_t *g)
@@ -102,10 +97,10 @@ static void add_gpu_row(struct table *t, json_t *g)
 		snprintf(hl, sizeof hl, "Gone");
 	char pod[320], workload[256];
 	holder(g, pod, sizeof pod, workload, sizeof workload);
-	const char *cells[] = {str(g, "node"), idx, str(g, "id"), str(attr, "product"), util, vram,
-			       temp, power, hl, pod, workload, str(attr, "serial"),
-			       str(attr, "unique_id"), str(attr, "driver_version"),
-			       str(sample, "sampled_at")};
+	const char *cells[] = {jsonx_str(g, "node"), idx, jsonx_str(g, "id"), jsonx_str(attr, "product"), util, vram,
+			       temp, power, hl, pod, workload, jsonx_str(attr, "serial"),
+			       jsonx_str(attr, "unique_id"), jsonx_str(attr, "driver_version"),
+			       jsonx_str(sample, "sampled_at")};
 	table_add(t, cells);
 }
 

@@ -8,12 +8,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmd.h"
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
+#include "jsonx.h"
 
 /* One page of lines after `since`, oldest first. */
 static int fetch(struct cmd_ctx *ctx, const char *target, bool workload, const char *since,
@@ -42,17 +37,17 @@ static size_t print_lines(const json_t *items, bool workload, char *since, size_
 	size_t i, printed = 0;
 	json_array_foreach(items, i, l) {
 		struct buf key = BUF_INIT;
-		buf_printf(&key, "%s/%s/%s/%s", str(l, "time"), str(l, "pod"), str(l, "container"),
-			   str(l, "line"));
+		buf_printf(&key, "%s/%s/%s/%s", jsonx_str(l, "time"), jsonx_str(l, "pod"), jsonx_str(l, "container"),
+			   jsonx_str(l, "line"));
 		if (!json_object_get(seen, key.p)) {
 			json_object_set_new(seen, key.p, json_true());
 			if (workload)
-				printf("%s/%s: ", str(l, "pod"), str(l, "container"));
-			printf("%s\n", str(l, "line"));
+				printf("%s/%s: ", jsonx_str(l, "pod"), jsonx_str(l, "container"));
+			printf("%s\n", jsonx_str(l, "line"));
 			printed++;
 		}
 		buf_free(&key);
-		snprintf(since, len, "%s", str(l, "time"));
+		snprintf(since, len, "%s", jsonx_str(l, "time"));
 	}
 	fflush(stdout);
 	return printed;

@@ -5,20 +5,15 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmd.h"
+#include "jsonx.h"
 #include "table.h"
-
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 /* Time since an RFC 3339 field, as an age ("5m"), or "" when absent. */
 static void age_of(json_t *o, const char *key, char *out, size_t len)
 {
 	int64_t t;
 	out[0] = '\0';
-	if (clock_parse_rfc3339(str(o, key), &t) == 0)
+	if (clock_parse_rfc3339(jsonx_str(o, key), &t) == 0)
 		clock_format_age(clock_now_ns() - t, out, len);
 }
 
@@ -40,9 +35,9 @@ static void add_node_row(struct table *t, json_t *n)
 	double ago = json_number_value(json_object_get(n, "seen_seconds_ago"));
 	clock_format_age((int64_t)(ago * NS_PER_SEC), seen, sizeof seen);
 	strcat(seen, " ago");
-	const char *status = strcmp(str(n, "status"), "online") == 0 ? "Ready" : "NotReady";
-	const char *cells[] = {str(n, "name"), status, age, seen, str(n, "kernel_release"),
-			       str(n, "agent_version"), str(n, "os_image"), str(n, "architecture"),
+	const char *status = strcmp(jsonx_str(n, "status"), "online") == 0 ? "Ready" : "NotReady";
+	const char *cells[] = {jsonx_str(n, "name"), status, age, seen, jsonx_str(n, "kernel_release"),
+			       jsonx_str(n, "agent_version"), jsonx_str(n, "os_image"), jsonx_str(n, "architecture"),
 			       cpus, mem};
 	snprintf(cpus, sizeof cpus, "%lld",
 		 (long long)json_integer_value(json_object_get(n, "cpu_count")));

@@ -6,14 +6,9 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmd.h"
+#include "jsonx.h"
 #include "podmsg.h"
 #include "table.h"
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
 
 /* "5m" since an RFC 3339 time, "" when it does not parse. */
 static void age(const char *rfc3339, char *out, size_t len)
@@ -30,7 +25,7 @@ static int count_kind(const json_t *devices, const char *kind)
 	size_t i;
 	int n = 0;
 	json_array_foreach(devices, i, d)
-		n += strcmp(str(d, "kind"), kind) == 0;
+		n += strcmp(jsonx_str(d, "kind"), kind) == 0;
 	return n;
 }
 
@@ -65,11 +60,11 @@ int cmd_pods(struct cmd_ctx *ctx)
 			const json_t *devs = json_object_get(p, "devices");
 			snprintf(gpus, sizeof gpus, "%d", count_kind(devs, "gpu"));
 			snprintf(hcas, sizeof hcas, "%d", count_kind(devs, "ib"));
-			age(str(p, "first_seen"), since, sizeof since);
+			age(jsonx_str(p, "first_seen"), since, sizeof since);
 			const char *cells[] = {
-				str(p, "namespace"), str(p, "name"), str(p, "node"), str(p, "phase"),
-				gpus, hcas, str(json_array_get(json_object_get(p, "workloads"), 0), "name"),
-				since, str(p, "uid"), str(p, "source")};
+				jsonx_str(p, "namespace"), jsonx_str(p, "name"), jsonx_str(p, "node"), jsonx_str(p, "phase"),
+				gpus, hcas, jsonx_str(json_array_get(json_object_get(p, "workloads"), 0), "name"),
+				since, jsonx_str(p, "uid"), jsonx_str(p, "source")};
 			table_add(t, cells);
 		}
 		table_print(t, stdout);
@@ -113,9 +108,9 @@ int cmd_workloads(struct cmd_ctx *ctx)
 			snprintf(hcas, sizeof hcas, "%lld",
 				 (long long)json_integer_value(json_object_get(w, "hcas")));
 			join_strings(json_object_get(w, "nodes"), nodes, sizeof nodes);
-			age(str(w, "first_seen"), since, sizeof since);
-			const char *cells[] = {str(w, "namespace"), str(w, "kind"), str(w, "name"),
-					       pods, nodes, gpus, hcas, since, str(w, "uid")};
+			age(jsonx_str(w, "first_seen"), since, sizeof since);
+			const char *cells[] = {jsonx_str(w, "namespace"), jsonx_str(w, "kind"), jsonx_str(w, "name"),
+					       pods, nodes, gpus, hcas, since, jsonx_str(w, "uid")};
 			table_add(t, cells);
 		}
 		table_print(t, stdout);
@@ -146,9 +141,9 @@ static void print_devices(const json_t *w)
 			if (json_is_integer(json_object_get(d, "gpu_index")))
 				snprintf(idx, sizeof idx, "%lld",
 					 (long long)json_integer_value(json_object_get(d, "gpu_index")));
-			const char *cells[] = {str(d, "node"), str(d, "kind"), idx, str(d, "id"),
-					       str(d, "pod"), str(d, "container"), state(d),
-					       str(d, "since"), str(d, "until")};
+			const char *cells[] = {jsonx_str(d, "node"), jsonx_str(d, "kind"), idx, jsonx_str(d, "id"),
+					       jsonx_str(d, "pod"), jsonx_str(d, "container"), state(d),
+					       jsonx_str(d, "since"), jsonx_str(d, "until")};
 			table_add(t, cells);
 		}
 	}
@@ -164,10 +159,10 @@ static void print_workload(const json_t *w)
 	join_strings(json_object_get(w, "nodes"), nodes, sizeof nodes);
 	printf("Name:        %s\nNamespace:   %s\nKind:        %s\nUID:         %s\n"
 	       "Nodes:       %s\nSeen:        %s .. %s\nPods:\n",
-	       str(w, "name"), str(w, "namespace"), str(w, "kind"), str(w, "uid"), nodes,
-	       str(w, "from"), str(w, "to"));
+	       jsonx_str(w, "name"), jsonx_str(w, "namespace"), jsonx_str(w, "kind"), jsonx_str(w, "uid"), nodes,
+	       jsonx_str(w, "from"), jsonx_str(w, "to"));
 	json_array_foreach(json_object_get(w, "pods"), i, p)
-		printf("  %s  %s  %s%s\n", str(p, "name"), str(p, "node"), str(p, "phase"),
+		printf("  %s  %s  %s%s\n", jsonx_str(p, "name"), jsonx_str(p, "node"), jsonx_str(p, "phase"),
 		       json_is_null(json_object_get(p, "gone_at")) ? "" : "  (gone)");
 	printf("Devices:\n");
 	print_devices(w);

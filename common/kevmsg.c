@@ -4,11 +4,11 @@
 #include <stdlib.h>
 
 #include "buf.h"
+#include "jsonx.h"
 
 static char *dup_field(const json_t *o, const char *key)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-	return xstrdup(v ? v : "");
+	return xstrdup(jsonx_str(o, key));
 }
 
 Lens__V1__KernelEvent *kevmsg_to_proto(const json_t *ev)

@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonx.h"
 
+/* protobuf-c fields are char *: the message only points at doc's strings. */
 static char *s(const json_t *o, const char *key)
 {
-	const char *v = json_string_value(json_object_get(o, key));
-	return (char *)(v ? v : "");
+	return (char *)jsonx_str(o, key);
 }
 
 static bool b(const json_t *o, const char *key)
