@@ -33,6 +33,14 @@ struct inflight {
 	bool acked;
 };
 
+/* A line of the batch being filled; its text is in the file's text buffer. */
+struct pending {
+	int64_t unix_ns;
+	uint32_t stream;
+	uint64_t offset;
+	size_t text_at, len;
+};
+
 struct tfile {
 	dev_t dev;
 	ino_t ino;
@@ -46,7 +54,7 @@ struct tfile {
 	bool seen;            /* in the last walk */
 	bool gone;            /* not in the last walk: read to the end, then forget */
 	/* The batch being filled. */
-	Lens__V1__LogLine **lines;
+	struct pending *lines;
 	size_t nlines, cap, bytes;
 	struct buf text;      /* the lines' bytes, back to back */
 	int64_t batch_at;
@@ -171,16 +179,9 @@ static void add_line(struct logtail *lt, struct tfile *f, const struct logline *
 		f->cap = f->cap ? f->cap * 2 : 256;
 		f->lines = xrealloc(f->lines, sizeof *f->lines * f->cap);
 	}
-	Lens__V1__LogLine *l = xmalloc(sizeof *l);
-	lens__v1__log_line__init(l);
-	l->unix_ns = j->time_ns;
-	l->stream = j->stream;
-	l->offset = start;
-	/* The text's place in f->text; pointers are set when the batch goes. */
-	l->text.len = j->text.len;
-	l->text.data = (uint8_t *)(uintptr_t)f->text.len;
+	f->lines[f->nlines++] = (struct pending){j->time_ns, j->stream, start, f->text.len,
+						 j->text.len};
 	buf_append(&f->text, j->text.p ? j->text.p : "", j->text.len);
-	f->lines[f->nlines++] = l;
 	f->bytes += j->text.len + 32;
 	if (f->nlines == 1)
 		f->batch_at = clock_mono_ns();
@@ -190,10 +191,32 @@ static void add_line(struct logtail *lt, struct tfile *f, const struct logline *
 
 static void clear_batch(struct tfile *f)
 {
-	for (size_t i = 0; i < f->nlines; i++)
-		free(f->lines[i]);
 	f->nlines = f->bytes = 0;
 	buf_reset(&f->text);
+}
+
+/* The batch as the message compresses it, pointing into f->text. */
+static int compress_batch(struct logtail *lt, struct tfile *f, Lens__V1__LogBatch *b)
+{
+	Lens__V1__LogLine *msgs = xmalloc(sizeof *msgs * f->nlines);
+	Lens__V1__LogLine **ptrs = xmalloc(sizeof *ptrs * f->nlines);
+	for (size_t i = 0; i < f->nlines; i++) {
+		const struct pending *p = &f->lines[i];
+		lens__v1__log_line__init(&msgs[i]);
+		msgs[i].unix_ns = p->unix_ns;
+		msgs[i].stream = p->stream;
+		msgs[i].offset = p->offset;
+		msgs[i].text.data = (uint8_t *)f->text.p + p->text_at;
+		msgs[i].text.len = p->len;
+		ptrs[i] = &msgs[i];
+	}
+	Lens__V1__LogLines lines = LENS__V1__LOG_LINES__INIT;
+	lines.lines = ptrs;
+	lines.n_lines = f->nlines;
+	int rc = logmsg_compress(&lines, b, &lt->zbuf);
+	free(ptrs);
+	free(msgs);
+	return rc;
 }
 
 /* Where this file is safe to resume: before any line still being joined. */
@@ -212,15 +235,10 @@ static int flush(struct logtail *lt, struct tfile *f)
 {
 	if (!f->nlines)
 		return 0;
-	for (size_t i = 0; i < f->nlines; i++)
-		f->lines[i]->text.data = (uint8_t *)f->text.p + (uintptr_t)f->lines[i]->text.data;
-	Lens__V1__LogLines lines = LENS__V1__LOG_LINES__INIT;
-	lines.lines = f->lines;
-	lines.n_lines = f->nlines;
 	Lens__V1__LogBatch b = LENS__V1__LOG_BATCH__INIT;
 	b.namespace_ = f->ns, b.pod = f->pod, b.pod_uid = f->uid, b.container = f->container;
 	b.file_dev = f->dev, b.file_ino = f->ino;
-	int rc = logmsg_compress(&lines, &b, &lt->zbuf);
+	int rc = compress_batch(lt, f, &b);
 	Envelope e = LENS__V1__ENVELOPE__INIT;
 	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH;
 	e.log_batch = &b;
@@ -233,9 +251,6 @@ static int flush(struct logtail *lt, struct tfile *f)
 		f->fl = xrealloc(f->fl, sizeof *f->fl * (f->nfl + 1));
 		f->fl[f->nfl++] = (struct inflight){e.seq, safe_end(f), false};
 	}
-	/* Offsets back to places, in case the batch has to wait. */
-	for (size_t i = 0; i < f->nlines; i++)
-		f->lines[i]->text.data = (uint8_t *)(uintptr_t)((char *)f->lines[i]->text.data - f->text.p);
 	if (rc == -ENOSPC)
 		return rc;
 	if (rc)
