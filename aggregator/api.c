@@ -24,15 +24,13 @@ PGconn *api_acquire(struct api *a, struct http_resp *resp)
 	return c;
 }
 
-void api_db_failed(struct http_resp *resp, const char *err)
+void api_db_failed(struct http_resp *resp, PGconn *c, const char *err)
 {
 	/* A pooled connection the database dropped fails only when used: that
 	 * is the database being away, not a failing query. */
-	bool gone = strstr(err, "server closed the connection") || strstr(err, "no connection") ||
-		    strstr(err, "terminating connection");
 	log_warn("query failed", "err=%s", log_q(err));
-	http_error(resp, 503, gone ? "database_unavailable" : "database_error", "query failed: %s",
-		   err);
+	http_error(resp, 503, db_conn_broken(c) ? "database_unavailable" : "database_error",
+		   "query failed: %s", err);
 }
 
 static void handle_healthz(const struct http_req *req, struct http_resp *resp, void *arg)
@@ -85,7 +83,7 @@ static void handle_nodes(const struct http_req *req, struct http_resp *resp, voi
 	json_t *out;
 	char err[256];
 	if (nodes_list(c, a->offline_after_ns, offset, limit, &out, err, sizeof err))
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);
@@ -122,7 +120,7 @@ static void handle_node(const struct http_req *req, struct http_resp *resp, void
 	json_t *out;
 	char err[256];
 	if (nodes_get(c, a->offline_after_ns, name, &out, err, sizeof err))
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else if (!out)
 		http_error(resp, 404, "not_found", "no node named \"%s\"", name);
 	else
@@ -147,7 +145,7 @@ static void list_devices(struct api *a, struct devices_query *q, struct http_res
 	q->samples = a->cache;
 	q->pods = a->pods;
 	if (devices_list(c, q, &out, err, sizeof err))
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);
@@ -193,7 +191,7 @@ static void handle_node_devices(const struct http_req *req, struct http_resp *re
 	if (!rc && node)
 		rc = devices_list(c, &hq, &hcas, err, sizeof err);
 	if (rc)
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else if (!node)
 		http_error(resp, 404, "not_found", "no node named \"%s\"", name);
 	else

@@ -32,8 +32,9 @@ extern const struct http_route api_routes[];
 /* Helpers the handler files share. */
 /* A pooled connection for a handler, or NULL with a 503 already answered. */
 PGconn *api_acquire(struct api *a, struct http_resp *resp);
-/* Answers 503 for a failed query and logs it. */
-void api_db_failed(struct http_resp *resp, const char *err);
+/* Answers 503 for a query that failed on c (database_unavailable when the
+ * connection is gone, else database_error) and logs it. */
+void api_db_failed(struct http_resp *resp, PGconn *c, const char *err);
 /* ?key=: RFC 3339 or absent (*out NULL); -1 with a 400 answered when bad. */
 int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
 		   const char **out);

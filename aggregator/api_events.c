@@ -22,7 +22,7 @@ void api_events(const struct http_req *req, struct http_resp *resp, void *arg)
 	json_t *out = NULL;
 	char err[256];
 	if (events_list(c, &f, &out, err, sizeof err))
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);

@@ -23,12 +23,10 @@ void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg
 		return;
 	}
 	int rc = b.n ? logs_insert(c, b.recs, b.n, "fluent-bit", err, sizeof err) : 0;
-	if (c)
-		db_release(a->pool, c);
 	if (rc == -EINVAL)
 		http_error(resp, 400, "bad_body", "the database refused the lines: %s", err);
 	else if (rc)
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else {
 		if (a->analysis)
 			analysis_lines(a->analysis, b.recs, b.n);
@@ -36,6 +34,8 @@ void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg
 			  json_pack("{s:I,s:I,s:O}", "accepted", (json_int_t)b.n, "rejected",
 				    (json_int_t)b.rejected, "errors", b.errors));
 	}
+	if (c)
+		db_release(a->pool, c);
 	fluentbit_free(&b);
 }
 
@@ -68,7 +68,7 @@ void api_logs_get(const struct http_req *req, struct http_resp *resp, void *arg)
 	if (rc == -EINVAL)
 		http_error(resp, 400, "bad_parameter", "q is not a valid regular expression: %s", err);
 	else if (rc)
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
 	db_release(a->pool, c);

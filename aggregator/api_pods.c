@@ -9,14 +9,14 @@
 #include "podcache.h"
 #include "pods.h"
 
-/* Answers a query's result: 200 with out, 404 for -ENOENT, 503 else. */
-static void answer(struct http_resp *resp, int rc, json_t *out, const char *err,
+/* Answers a query's result on c: 200 with out, 404 for -ENOENT, 503 else. */
+static void answer(struct http_resp *resp, PGconn *c, int rc, json_t *out, const char *err,
 		   const char *what)
 {
 	if (rc == -ENOENT)
 		http_error(resp, 404, "not_found", "no %s", what);
 	else if (rc)
-		api_db_failed(resp, err);
+		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
 }
@@ -50,7 +50,7 @@ static void list(const struct http_req *req, struct http_resp *resp, struct api 
 	json_t *out = NULL;
 	char err[256];
 	int rc = fn(c, &f, &out, err, sizeof err);
-	answer(resp, rc, out, err, what);
+	answer(resp, c, rc, out, err, what);
 	db_release(a->pool, c);
 }
 
@@ -77,7 +77,7 @@ void api_workload(const struct http_req *req, struct http_resp *resp, void *arg)
 		http_error(resp, 404, "not_found", "no workload with UID or name \"%s\"",
 			   http_param(req, "uid"));
 	else
-		answer(resp, rc, out, err, "workload");
+		answer(resp, c, rc, out, err, "workload");
 	db_release(a->pool, c);
 }
 
@@ -93,7 +93,7 @@ void api_device_history(const struct http_req *req, struct http_resp *resp, void
 	char err[256];
 	int rc = pods_device_history(c, node, http_param(req, "device"), from, to, &out, err,
 				     sizeof err);
-	answer(resp, rc, out, err, "device");
+	answer(resp, c, rc, out, err, "device");
 	db_release(a->pool, c);
 }
 
