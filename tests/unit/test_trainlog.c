@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "trainlog.h"
+#include "trainmark.h"
 
 static int parse(const char *s, struct trainlog_line *l)
 {
@@ -150,12 +151,62 @@ static void test_look_alikes(void **state)
 		assert_int_equal(parse(not[i], &l), 0);
 }
 
+static int mark(const char *s, struct trainmark *m)
+{
+	return trainmark_parse(s, strlen(s), m);
+}
+
+/* Megatron-LM's checkpoint lines, old and new wording, with padding,
+ * prefixes and a trainer's "took". */
+static void test_checkpoint_marks(void **state)
+{
+	(void)state;
+	struct trainmark m;
+	assert_int_equal(mark("[rank0]: saving checkpoint at iteration    1000 to /ckpt/llama in torch_dist format", &m), 1);
+	assert_int_equal(m.kind, TM_SAVE_START);
+	assert_int_equal(m.iteration, 1000);
+	assert_string_equal(m.path, "/ckpt/llama");
+	assert_true(m.took_ms < 0);
+	assert_int_equal(mark("  successfully saved checkpoint from iteration    1000 to /ckpt/llama [ t 1/8, p 1/1 ]", &m), 1);
+	assert_int_equal(m.kind, TM_SAVE_END);
+	assert_int_equal(m.iteration, 1000);
+	assert_int_equal(mark("2024-05-01 10:00:00 successfully saved checkpoint at iteration     200 to /c took 4321 ms", &m), 1);
+	assert_int_equal(m.kind, TM_SAVE_END);
+	assert_int_equal(m.iteration, 200);
+	assert_true(fabs(m.took_ms - 4321) < 1e-9);
+	assert_int_equal(mark("saving checkpoint at iteration 7 to /c took 2.5s", &m), 1);
+	assert_true(fabs(m.took_ms - 2500) < 1e-9);
+	assert_int_equal(mark(" loading distributed checkpoint from /ckpt/llama at iteration 1000", &m), 1);
+	assert_int_equal(m.kind, TM_LOAD_START);
+	assert_string_equal(m.path, "/ckpt/llama");
+	assert_int_equal(mark("  successfully loaded checkpoint from /ckpt/llama [ t 1/8, p 1/1 ] at iteration 1000", &m), 1);
+	assert_int_equal(m.kind, TM_LOAD_END);
+	assert_int_equal(m.iteration, 1000);
+	assert_int_equal(mark("exiting program at iteration 5000", &m), 1);
+	assert_int_equal(m.kind, TM_END);
+	assert_int_equal(m.iteration, 5000);
+}
+
+/* Lines that mention checkpoints or iterations but mark nothing. */
+static void test_mark_look_alikes(void **state)
+{
+	(void)state;
+	struct trainmark m;
+	assert_int_equal(mark("WARNING: could not find the metadata file /ckpt/latest_checkpointed_iteration.txt", &m), 0);
+	assert_int_equal(mark("    will not load any checkpoints and will start from random", &m), 0);
+	assert_int_equal(mark("saving checkpoint at iteration", &m), 0);
+	assert_int_equal(mark("loading checkpoint from /c at iteration x", &m), 0);
+	assert_int_equal(mark(" iteration       10/     100 | lm loss: 1.0 |", &m), 0);
+	assert_int_equal(mark("", &m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample_file),       cmocka_unit_test(test_rocm_fields),
 		cmocka_unit_test(test_upstream_megatron), cmocka_unit_test(test_drift_and_noise),
 		cmocka_unit_test(test_diverged_and_impossible), cmocka_unit_test(test_look_alikes),
+		cmocka_unit_test(test_checkpoint_marks), cmocka_unit_test(test_mark_look_alikes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

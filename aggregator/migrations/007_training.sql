@@ -1,0 +1,496 @@
+-- Training analysis (docs/training.md): per-iteration metrics from logs
+-- and WandB, the runs they belong to, training events, framework
+-- detections and user log patterns.
+--
+-- training_performance is not partitioned by time, unlike log_lines: its
+-- key (workload, serial, iteration, source) must hold across all time (a
+-- re-reported iteration merges into its row), and PostgreSQL enforces a
+-- unique key on a partitioned table only when it includes the partition
+-- column. It is one row per logged iteration (Megatron logs every
+-- log-interval iterations), orders of magnitude below the log lines;
+-- retention deletes the rows of runs that ended long enough ago.
+
+-- One row per run attempt (serial) of a workload.
+CREATE TABLE training_runs (
+    workload_uid      text        NOT NULL,
+    serial            integer     NOT NULL,
+    run_id            text        NOT NULL DEFAULT '',  -- WandB's, when it reported
+    started_at        timestamptz NOT NULL,
+    last_iteration    bigint      NOT NULL DEFAULT 0,
+    target_iterations bigint,
+    last_at           timestamptz NOT NULL,             -- when the latest iteration was logged
+    last_pod_uid      text        NOT NULL DEFAULT '',
+    pods              jsonb       NOT NULL DEFAULT '{}', -- pod uid -> its latest iteration
+    report_gap_ms     double precision,                 -- rolling median time between reports
+    slow_streak       integer     NOT NULL DEFAULT 0,
+    slow_since        bigint,                           -- iteration the slowdown was raised at
+    hung_at           timestamptz,                      -- while no iteration came for too long
+    ended_at          timestamptz,
+    end_reason        text,
+    PRIMARY KEY (workload_uid, serial)
+);
+CREATE INDEX training_runs_open ON training_runs (last_at) WHERE ended_at IS NULL;
+
+CREATE TABLE training_performance (
+    workload_uid  text        NOT NULL,
+    pod_uid       text        NOT NULL DEFAULT '',
+    serial        integer     NOT NULL,
+    iteration     bigint      NOT NULL,
+    data_source   text        NOT NULL CHECK (data_source IN ('log', 'wandb')),
+    performance   jsonb       NOT NULL,
+    report_gap_ms double precision,   -- time since the run's previous report
+    created_at    timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    PRIMARY KEY (workload_uid, serial, iteration, data_source)
+);
+CREATE INDEX training_performance_time ON training_performance (workload_uid, data_source, created_at);
+
+-- start, checkpoint_save, checkpoint_load, end, hang, slowdown, nan_loss:
+-- each at most once per (workload, serial, iteration), so lines read
+-- twice give one event.
+CREATE TABLE training_events (
+    id           bigserial PRIMARY KEY,
+    workload_uid text        NOT NULL,
+    serial       integer     NOT NULL,
+    type         text        NOT NULL,
+    iteration    bigint      NOT NULL DEFAULT 0,
+    occurred_at  timestamptz NOT NULL,
+    pod_uid      text        NOT NULL DEFAULT '',
+    source       text        NOT NULL,   -- log | wandb | kernel | detector
+    details      jsonb       NOT NULL DEFAULT '{}',
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX training_events_once ON training_events (workload_uid, serial, type, iteration);
+CREATE INDEX training_events_time ON training_events (occurred_at);
+CREATE INDEX training_events_workload ON training_events (workload_uid, occurred_at);
+
+-- Checkpoint saves and loads whose start was seen and whose end is awaited.
+CREATE TABLE training_checkpoints (
+    workload_uid text        NOT NULL,
+    kind         text        NOT NULL CHECK (kind IN ('save', 'load')),
+    iteration    bigint      NOT NULL,
+    started_at   timestamptz NOT NULL,
+    details      jsonb       NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workload_uid, kind, iteration)
+);
+
+-- The best detection of each source (log, cmdline, wandb) per workload;
+-- the workload's framework is the most confident source's.
+CREATE TABLE framework_detections (
+    workload_uid      text        NOT NULL,
+    source            text        NOT NULL,
+    wrapper_framework text        NOT NULL DEFAULT '',
+    base_framework    text        NOT NULL DEFAULT '',
+    confidence        real        NOT NULL CHECK (confidence >= 0 AND confidence <= 1),
+    method            text        NOT NULL DEFAULT '',
+    evidence          jsonb       NOT NULL DEFAULT '{}',
+    detected_at       timestamptz NOT NULL,
+    PRIMARY KEY (workload_uid, source)
+);
+
+-- Users' own iteration-line layouts: a PCRE2 regex whose named groups are
+-- field names (iteration, lm_loss, ...), tried on lines the built-in
+-- parser does not recognise.
+CREATE TABLE training_log_patterns (
+    id         bigserial PRIMARY KEY,
+    name       text        NOT NULL UNIQUE,
+    pattern    text        NOT NULL,
+    enabled    boolean     NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The run a report of workload w by pod p at iteration i, time t belongs
+-- to, starting a new one (serial + 1) when the report shows a restart:
+--  * the same pod reports an iteration below its own latest, later in time
+--    (the process or container restarted);
+--  * a pod new to the run reports an iteration at or below the run's
+--    latest, after the run was silent for p_gap (a replacement pod; pods
+--    that all report together are not restarts);
+--  * WandB reports a run id other than the run's.
+-- A report at or before the run's latest time is a re-read and never
+-- starts a run. Returns the serial and whether it is new.
+CREATE FUNCTION lens_training_run(p_w text, p_pod text, p_i bigint, p_t timestamptz,
+                                  p_run_id text, p_gap interval, OUT serial integer,
+                                  OUT started boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    r training_runs%ROWTYPE;
+    pod_last bigint;
+BEGIN
+    started := false;
+    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w ORDER BY training_runs.serial DESC
+     LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        serial := 1;
+        started := true;
+    ELSE
+        serial := r.serial;
+        pod_last := (r.pods ->> p_pod)::bigint;
+        IF p_t > r.last_at AND (
+               (pod_last IS NOT NULL AND p_i < pod_last)
+            OR (pod_last IS NULL AND r.last_iteration > 0 AND p_i <= r.last_iteration
+                AND p_t - r.last_at > p_gap)
+            OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)) THEN
+            serial := r.serial + 1;
+            started := true;
+            UPDATE training_runs SET ended_at = coalesce(ended_at, r.last_at),
+                   end_reason = coalesce(end_reason, 'restarted')
+             WHERE workload_uid = p_w AND training_runs.serial = r.serial;
+        END IF;
+    END IF;
+    IF started THEN
+        INSERT INTO training_runs (workload_uid, serial, run_id, started_at, last_at, last_pod_uid)
+        VALUES (p_w, serial, coalesce(p_run_id, ''), p_t, p_t, p_pod);
+    ELSIF p_run_id <> '' AND r.run_id = '' THEN
+        UPDATE training_runs SET run_id = p_run_id
+         WHERE workload_uid = p_w AND training_runs.serial = r.serial;
+    END IF;
+END $$;
+
+-- performance without its history and metadata, for comparing reports.
+CREATE FUNCTION lens_perf_values(p jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT p - 'history' - 'created_at' - 'updated_at'
+$$;
+
+-- Stores one iteration report and runs the detections that follow from
+-- it. p_cfg: {"slow_pct", "slow_iterations", "window"}. Returns the
+-- events it raised.
+CREATE FUNCTION lens_training_report(p_w text, p_pod text, p_src text, p_i bigint,
+                                     p_t timestamptz, p_perf jsonb, p_run_id text,
+                                     p_cfg jsonb)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    run record;
+    r training_runs%ROWTYPE;
+    old training_performance%ROWTYPE;
+    gap double precision;
+    med_gap double precision;
+    med_ms double precision;
+    med_tflops double precision;
+    ms double precision := (p_perf ->> 'elapsed_time_per_iteration_ms')::double precision;
+    tflops double precision := (p_perf ->> 'tflops_per_gpu')::double precision;
+    pct double precision := coalesce((p_cfg ->> 'slow_pct')::double precision, 20) / 100;
+    need integer := coalesce((p_cfg ->> 'slow_iterations')::integer, 3);
+    win integer := coalesce((p_cfg ->> 'window')::integer, 20);
+    slow boolean;
+BEGIN
+    run := lens_training_run(p_w, p_pod, p_i, p_t, p_run_id,
+                             coalesce((p_cfg ->> 'restart_gap_ms')::double precision, 30000)
+                             * interval '1 millisecond');
+    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w AND serial = run.serial;
+    IF run.started THEN
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        VALUES (p_w, run.serial, 'start', p_i, p_t, p_pod, p_src,
+                jsonb_build_object('first_iteration', p_i, 'restart', run.serial > 1))
+        ON CONFLICT DO NOTHING;
+        RETURN NEXT 'start';
+    END IF;
+
+    SELECT * INTO old FROM training_performance
+     WHERE workload_uid = p_w AND serial = run.serial AND iteration = p_i AND data_source = p_src
+       FOR UPDATE;
+    IF FOUND THEN
+        -- A re-report: an identical one (a line read twice) changes
+        -- nothing; a different one keeps the earlier values in history.
+        IF lens_perf_values(old.performance) @> lens_perf_values(p_perf) THEN
+            RETURN;
+        END IF;
+        UPDATE training_performance SET
+            performance = lens_perf_values(old.performance) || lens_perf_values(p_perf)
+                || jsonb_build_object('history',
+                       coalesce(old.performance -> 'history', '[]'::jsonb)
+                       || jsonb_build_array(lens_perf_values(old.performance)
+                              || jsonb_build_object('updated_at', old.updated_at))),
+            pod_uid = p_pod, updated_at = greatest(p_t, old.updated_at)
+         WHERE workload_uid = p_w AND serial = run.serial AND iteration = p_i
+           AND data_source = p_src;
+        RETURN;
+    END IF;
+
+    IF p_i > r.last_iteration AND p_t > r.last_at AND r.last_iteration > 0 THEN
+        gap := extract(epoch FROM p_t - r.last_at) * 1000;
+    END IF;
+    INSERT INTO training_performance (workload_uid, pod_uid, serial, iteration, data_source,
+                                      performance, report_gap_ms, created_at, updated_at)
+    VALUES (p_w, p_pod, run.serial, p_i, p_src, p_perf, gap, p_t, p_t);
+
+    -- Rolling medians over the run's last reports, this one excluded from
+    -- the baseline it is compared with; the usual gap between reports
+    -- (what a hang is measured against) includes it.
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.ms),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.tf)
+      INTO med_ms, med_tflops
+      FROM (SELECT (tp.performance ->> 'elapsed_time_per_iteration_ms')::double precision AS ms,
+                   (tp.performance ->> 'tflops_per_gpu')::double precision AS tf
+              FROM training_performance tp
+             WHERE tp.workload_uid = p_w AND tp.serial = run.serial AND tp.data_source = p_src
+               AND tp.iteration < p_i
+             ORDER BY tp.iteration DESC LIMIT win) x;
+    IF gap IS NOT NULL THEN
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY y.g) INTO med_gap
+          FROM (SELECT tp.report_gap_ms AS g FROM training_performance tp
+                 WHERE tp.workload_uid = p_w AND tp.serial = run.serial
+                   AND tp.report_gap_ms IS NOT NULL
+                 ORDER BY tp.iteration DESC LIMIT win) y;
+    END IF;
+
+    slow := (ms > 0 AND med_ms > 0 AND ms > med_ms * (1 + pct))
+         OR (tflops >= 0 AND med_tflops > 0 AND tflops < med_tflops * (1 - pct));
+    UPDATE training_runs SET
+        last_iteration = greatest(last_iteration, p_i),
+        last_at = greatest(last_at, p_t),
+        last_pod_uid = p_pod,
+        pods = pods || jsonb_build_object(p_pod, greatest(p_i, coalesce((pods ->> p_pod)::bigint, 0))),
+        target_iterations = coalesce((p_perf ->> 'target_iterations')::bigint, target_iterations),
+        report_gap_ms = coalesce(med_gap, report_gap_ms),
+        slow_streak = CASE WHEN slow THEN slow_streak + 1 ELSE 0 END,
+        slow_since = CASE WHEN slow THEN slow_since ELSE NULL END,
+        hung_at = NULL,
+        ended_at = NULL, end_reason = NULL
+     WHERE workload_uid = p_w AND serial = run.serial
+     RETURNING * INTO r;
+
+    IF r.slow_streak >= need AND r.slow_since IS NULL THEN
+        UPDATE training_runs SET slow_since = p_i WHERE workload_uid = p_w AND serial = run.serial;
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        VALUES (p_w, run.serial, 'slowdown', p_i, p_t, p_pod, 'detector',
+                jsonb_strip_nulls(jsonb_build_object(
+                    'iterations', r.slow_streak, 'threshold_percent', pct * 100,
+                    'elapsed_time_per_iteration_ms', ms, 'median_elapsed_ms', med_ms,
+                    'tflops_per_gpu', tflops, 'median_tflops_per_gpu', med_tflops)))
+        ON CONFLICT DO NOTHING;
+        RETURN NEXT 'slowdown';
+    END IF;
+    IF p_perf ->> 'lm_loss' = 'NaN' AND NOT EXISTS (
+        SELECT 1 FROM training_events WHERE workload_uid = p_w AND serial = run.serial
+           AND type = 'nan_loss') THEN
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        VALUES (p_w, run.serial, 'nan_loss', p_i, p_t, p_pod, p_src, '{}')
+        ON CONFLICT DO NOTHING;
+        RETURN NEXT 'nan_loss';
+    END IF;
+    IF r.target_iterations IS NOT NULL AND p_i >= r.target_iterations THEN
+        UPDATE training_runs SET ended_at = p_t, end_reason = 'completed'
+         WHERE workload_uid = p_w AND serial = run.serial;
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        VALUES (p_w, run.serial, 'end', p_i, p_t, p_pod, p_src,
+                jsonb_build_object('reason', 'completed'))
+        ON CONFLICT DO NOTHING;
+        RETURN NEXT 'end';
+    END IF;
+END $$;
+
+-- A checkpoint or end line: p_kind is save_start, save_end, load_start,
+-- load_end or end. A save or load is paired by (workload, iteration);
+-- its event carries the duration (from the start line's time, or the
+-- line's own "took N ms" in p_details). A load starts a new run when the
+-- current one has already reported iterations: that is a restart from
+-- the checkpoint. Returns the event raised, if any.
+CREATE FUNCTION lens_training_mark(p_w text, p_pod text, p_kind text, p_i bigint,
+                                   p_t timestamptz, p_details jsonb)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r training_runs%ROWTYPE;
+    k text := split_part(p_kind, '_', 1);
+    started timestamptz;
+    ser integer;
+    d jsonb := coalesce(p_details, '{}');
+BEGIN
+    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w ORDER BY serial DESC LIMIT 1
+       FOR UPDATE;
+    ser := coalesce(r.serial, 1);
+    IF p_kind = 'load_start' OR (p_kind = 'load_end' AND r.last_iteration > 0 AND p_t > r.last_at
+                                 AND NOT EXISTS (SELECT 1 FROM training_checkpoints
+                                                  WHERE workload_uid = p_w AND kind = 'load'
+                                                    AND iteration = p_i)) THEN
+        IF r.serial IS NULL OR (r.last_iteration > 0 AND p_t > r.last_at) THEN
+            IF r.serial IS NOT NULL THEN
+                UPDATE training_runs SET ended_at = coalesce(ended_at, r.last_at),
+                       end_reason = coalesce(end_reason, 'restarted')
+                 WHERE workload_uid = p_w AND serial = r.serial;
+            END IF;
+            ser := coalesce(r.serial, 0) + 1;
+            -- The loaded iteration is where the new run resumes: the
+            -- iterations after it continue this run.
+            INSERT INTO training_runs (workload_uid, serial, started_at, last_iteration, last_at,
+                                       last_pod_uid, pods)
+            VALUES (p_w, ser, p_t, p_i, p_t, p_pod, jsonb_build_object(p_pod, p_i));
+            INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at,
+                                         pod_uid, source, details)
+            VALUES (p_w, ser, 'start', p_i, p_t, p_pod, 'log',
+                    jsonb_build_object('first_iteration', p_i, 'restart', ser > 1,
+                                       'from_checkpoint', true))
+            ON CONFLICT DO NOTHING;
+        END IF;
+    END IF;
+    IF p_kind IN ('save_start', 'load_start') THEN
+        INSERT INTO training_checkpoints (workload_uid, kind, iteration, started_at, details)
+        VALUES (p_w, k, p_i, p_t, d)
+        ON CONFLICT (workload_uid, kind, iteration) DO UPDATE SET started_at = excluded.started_at,
+            details = excluded.details;
+        RETURN NULL;
+    END IF;
+    IF p_kind = 'end' THEN
+        UPDATE training_runs SET ended_at = p_t, end_reason = coalesce(d ->> 'reason', 'finished')
+         WHERE workload_uid = p_w AND serial = ser;
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        VALUES (p_w, ser, 'end', coalesce(p_i, r.last_iteration, 0), p_t, p_pod, 'log', d)
+        ON CONFLICT DO NOTHING;
+        RETURN 'end';
+    END IF;
+    DELETE FROM training_checkpoints WHERE workload_uid = p_w AND kind = k AND iteration = p_i
+    RETURNING started_at, details || d INTO started, d;
+    d := coalesce(d, p_details, '{}');
+    IF NOT d ? 'duration_ms' AND started IS NOT NULL AND p_t >= started THEN
+        d := d || jsonb_build_object('duration_ms',
+                                     round(extract(epoch FROM p_t - started) * 1000));
+    END IF;
+    INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                 source, details)
+    VALUES (p_w, ser, 'checkpoint_' || k, p_i, p_t, p_pod, 'log', d)
+    ON CONFLICT DO NOTHING;
+    RETURN 'checkpoint_' || k;
+END $$;
+
+-- Open runs whose pod is gone ended with it. Runs with no report for N
+-- times their usual gap between reports (at least p_min) are hung: one
+-- event per stall, cleared by the next report. Runs silent for longer
+-- than p_max_idle are left alone (their job is long over). Returns the
+-- hangs raised.
+CREATE FUNCTION lens_training_hangs(p_factor double precision, p_min interval,
+                                    p_max_idle interval)
+RETURNS TABLE (workload_uid text, serial integer, iteration bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    WITH gone AS (
+        UPDATE training_runs r SET ended_at = p.gone_at, end_reason = 'pod_gone'
+          FROM pods p
+         WHERE r.ended_at IS NULL AND p.uid = r.last_pod_uid AND p.gone_at IS NOT NULL
+        RETURNING r.workload_uid, r.serial, r.last_iteration, p.gone_at, r.last_pod_uid
+    )
+    INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                 source, details)
+    SELECT g.workload_uid, g.serial, 'end', g.last_iteration, g.gone_at, g.last_pod_uid,
+           'detector', jsonb_build_object('reason', 'pod_gone')
+      FROM gone g
+    ON CONFLICT DO NOTHING;
+
+    RETURN QUERY
+    WITH hung AS (
+        UPDATE training_runs r SET hung_at = now()
+         WHERE r.ended_at IS NULL AND r.hung_at IS NULL AND r.report_gap_ms IS NOT NULL
+           AND r.last_at > now() - p_max_idle
+           AND now() - r.last_at > greatest(p_min, p_factor * r.report_gap_ms * interval '1 millisecond')
+        RETURNING r.workload_uid, r.serial, r.last_iteration, r.last_at, r.report_gap_ms,
+                  r.last_pod_uid
+    ), ev AS (
+        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                     source, details)
+        SELECT h.workload_uid, h.serial, 'hang', h.last_iteration, now(), h.last_pod_uid,
+               'detector',
+               jsonb_build_object('last_iteration_at', h.last_at, 'median_report_gap_ms',
+                                  h.report_gap_ms, 'factor', p_factor,
+                                  'silent_seconds', round(extract(epoch FROM now() - h.last_at)))
+          FROM hung h
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    SELECT h.workload_uid, h.serial, h.last_iteration FROM hung h;
+END $$;
+
+-- Keeps the more confident detection of a source; what one report lacks
+-- (a wrapper seen in one line, a base in another) the earlier one gives.
+CREATE FUNCTION lens_framework_report(p_w text, p_src text, p_wrapper text, p_base text,
+                                      p_conf real, p_method text, p_evidence jsonb,
+                                      p_t timestamptz)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    o framework_detections%ROWTYPE;
+BEGIN
+    SELECT * INTO o FROM framework_detections WHERE workload_uid = p_w AND source = p_src
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO framework_detections VALUES (p_w, p_src, coalesce(p_wrapper, ''),
+            coalesce(p_base, ''), p_conf, coalesce(p_method, ''), coalesce(p_evidence, '{}'), p_t);
+        RETURN true;
+    END IF;
+    IF (p_wrapper = '' OR p_wrapper = o.wrapper_framework)
+       AND (p_base = '' OR p_base = o.base_framework) AND p_conf <= o.confidence THEN
+        RETURN false;
+    END IF;
+    UPDATE framework_detections SET
+        wrapper_framework = CASE WHEN p_wrapper <> '' AND (p_conf >= o.confidence OR o.wrapper_framework = '')
+                                 THEN p_wrapper ELSE o.wrapper_framework END,
+        base_framework = CASE WHEN p_base <> '' AND (p_conf >= o.confidence OR o.base_framework = '')
+                              THEN p_base ELSE o.base_framework END,
+        confidence = greatest(o.confidence, p_conf),
+        method = CASE WHEN p_conf >= o.confidence THEN p_method ELSE o.method END,
+        evidence = o.evidence || coalesce(p_evidence, '{}'),
+        detected_at = p_t
+     WHERE workload_uid = p_w AND source = p_src;
+    RETURN true;
+END $$;
+
+-- The workloads a report of pod p belongs to: its workloads, or the pod
+-- itself when it has none (a bare pod, or one not mapped yet).
+CREATE FUNCTION lens_pod_workload_uids(p_pod text) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT array_agg(workload_uid ORDER BY workload_uid) FROM pod_workloads
+                      WHERE pod_uid = p_pod), ARRAY[p_pod])
+$$;
+
+-- One flush of the training analysis, in order: p_items is a JSON array of
+-- {"k": report | save_start | save_end | load_start | load_end | end |
+-- framework, "w": [workload uids] (else from the pod), "p": pod uid,
+-- "src", "i": iteration, "t": microseconds since the epoch, "perf",
+-- "run", "d": details}. Returns each event raised.
+CREATE FUNCTION lens_training_batch(p_items jsonb, p_cfg jsonb)
+RETURNS TABLE (workload_uid text, event text, iteration bigint) LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+DECLARE
+    it jsonb;
+    w text;
+    ws text[];
+    t timestamptz;
+    e text;
+BEGIN
+    FOR it IN SELECT * FROM jsonb_array_elements(p_items) LOOP
+        IF jsonb_typeof(it -> 'w') = 'array' AND jsonb_array_length(it -> 'w') > 0 THEN
+            ws := ARRAY(SELECT jsonb_array_elements_text(it -> 'w'));
+        ELSE
+            ws := lens_pod_workload_uids(coalesce(it ->> 'p', ''));
+        END IF;
+        t := to_timestamp(0) + ((it ->> 't')::bigint) * interval '1 microsecond';
+        iteration := (it ->> 'i')::bigint;
+        FOREACH w IN ARRAY ws LOOP
+            workload_uid := w;
+            IF it ->> 'k' = 'report' THEN
+                FOR e IN SELECT * FROM lens_training_report(w, coalesce(it ->> 'p', ''), it ->> 'src',
+                             (it ->> 'i')::bigint, t, it -> 'perf', coalesce(it ->> 'run', ''), p_cfg) LOOP
+                    event := e;
+                    RETURN NEXT;
+                END LOOP;
+            ELSIF it ->> 'k' = 'framework' THEN
+                IF lens_framework_report(w, it ->> 'src', coalesce(it ->> 'wrapper', ''),
+                                         coalesce(it ->> 'base', ''), (it ->> 'conf')::real,
+                                         it ->> 'method', it -> 'd', t) THEN
+                    event := 'framework';
+                    RETURN NEXT;
+                END IF;
+            ELSE
+                event := lens_training_mark(w, coalesce(it ->> 'p', ''), it ->> 'k',
+                                            (it ->> 'i')::bigint, t, it -> 'd');
+                IF event IS NOT NULL THEN
+                    RETURN NEXT;
+                END IF;
+            END IF;
+        END LOOP;
+    END LOOP;
+END $$;
