@@ -1,8 +1,10 @@
 /* analysis: where every stored log line goes next, whichever way it came
- * (the agents' log batches, fluent-bit's POST): it measures how late
- * lines arrive (written to analysed, a histogram) and runs the training
- * log parser (trainlog.h) over each, counting iteration lines; storing
- * their metrics per workload is the next step of issue 7. */
+ * (the agents' log batches, fluent-bit's POST). It measures how late
+ * lines arrive (written to analysed, a histogram), recognises training
+ * lines (iteration metrics: trainlog, or a user's pattern: logpattern;
+ * checkpoint and end marks: trainmark) and the framework a pod's first
+ * lines announce (framework), and hands what it finds to the training
+ * store (training.h) in the order the lines came. */
 #ifndef LENS_ANALYSIS_H
 #define LENS_ANALYSIS_H
 
@@ -19,10 +21,18 @@ struct log_record {
 };
 
 struct analysis;
+struct training;
+struct logpattern_set;
 
-struct analysis *analysis_new(struct prom_registry *reg);
+/* training may be NULL (nothing is stored, lines are still counted).
+ * framework_lines: how many lines of each pod are scanned for framework
+ * markers (frameworks announce themselves when they start). */
+struct analysis *analysis_new(struct prom_registry *reg, struct training *training,
+			      int framework_lines);
 void analysis_free(struct analysis *a);
 /* Lines that are stored (called after COMMIT), from any thread. */
 void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n);
+/* Replaces the users' patterns (a reference is taken). */
+void analysis_set_patterns(struct analysis *a, struct logpattern_set *s);
 
 #endif

@@ -2,6 +2,7 @@
 #include "version.h"
 #include "api.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -83,6 +84,25 @@ static void handle_nodes(const struct http_req *req, struct http_resp *resp, voi
 	json_t *out;
 	char err[256];
 	if (nodes_list(c, a->offline_after_ns, offset, limit, &out, err, sizeof err))
+		api_db_failed(resp, c, err);
+	else
+		http_json(resp, 200, out);
+	db_release(a->pool, c);
+}
+
+void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx, const char *what)
+{
+	PGconn *c = api_acquire(a, resp);
+	if (!c)
+		return;
+	json_t *out = NULL;
+	char err[256] = "";
+	int rc = fn(c, ctx, &out, err, sizeof err);
+	if (rc == -ENOENT)
+		http_error(resp, 404, "not_found", "%s", what);
+	else if (rc == -EINVAL)
+		http_error(resp, 400, "bad_parameter", "%s", err);
+	else if (rc)
 		api_db_failed(resp, c, err);
 	else
 		http_json(resp, 200, out);
@@ -227,5 +247,26 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/events", api_events, false},
 	{"GET", "/api/v1/logs", api_logs_get, false},
 	{"POST", "/api/v1/logs", api_logs_post, true},
+	{"POST", "/api/v1/wandb/detection", api_wandb_detection, true},
+	{"POST", "/api/v1/wandb/metrics", api_wandb_metrics, true},
+	{"POST", "/api/v1/wandb/logs", api_wandb_logs, true},
+	{"POST", "/api/v1/wandb/batch", api_wandb_batch, true},
+	{"GET", "/api/v1/workloads/{uid}/metrics/sources", api_metrics_sources, false},
+	{"GET", "/api/v1/workloads/{uid}/metrics/available", api_metrics_available, false},
+	{"GET", "/api/v1/workloads/{uid}/metrics/data", api_metrics_data, false},
+	{"GET", "/api/v1/workloads/{uid}/metrics/iteration-times", api_metrics_iteration_times,
+	 false},
+	{"GET", "/api/v1/workloads/{uid}/training", api_training_summary, false},
+	{"GET", "/api/v1/workloads/{uid}/framework", api_training_framework, false},
+	{"GET", "/api/v1/training/events", api_training_events, false},
+	{"GET", "/api/v1/training/log-patterns", api_patterns_get, false},
+	{"POST", "/api/v1/training/log-patterns", api_patterns_post, true},
+	{"DELETE", "/api/v1/training/log-patterns/{id}", api_patterns_delete, true},
+	/* Writes nothing: open like the reads. */
+	{"POST", "/api/v1/training/log-patterns/test", api_patterns_test, false},
+	{"GET", "/api/v1/grafana", api_grafana_test, false},
+	{"GET", "/api/v1/grafana/", api_grafana_test, false},
+	{"POST", "/api/v1/grafana/search", api_grafana_search, false},
+	{"POST", "/api/v1/grafana/query", api_grafana_query, false},
 	{NULL, NULL, NULL, false},
 };

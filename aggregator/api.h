@@ -14,6 +14,7 @@
 
 struct podcache;
 struct analysis;
+struct training;
 
 struct api {
 	struct db_pool *pool;
@@ -22,6 +23,7 @@ struct api {
 	struct devcache *cache;
 	struct podcache *pods;
 	struct analysis *analysis;  /* where stored log lines go next */
+	struct training *training;  /* where WandB reports are stored */
 };
 
 extern const struct http_route api_routes[];
@@ -35,6 +37,12 @@ PGconn *api_acquire(struct api *a, struct http_resp *resp);
 /* Answers 503 for a query that failed on c (database_unavailable when the
  * connection is gone, else database_error) and logs it. */
 void api_db_failed(struct http_resp *resp, PGconn *c, const char *err);
+/* A read of the database answered as JSON: fn's object with 200, or 404
+ * (-ENOENT: not_found, with what as the message), 400 (-EINVAL: err),
+ * 503 (else). */
+typedef int (*api_query_fn)(PGconn *c, void *ctx, json_t **out, char *err, size_t errlen);
+void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx,
+	     const char *what);
 /* ?key=: RFC 3339 or absent (*out NULL); -1 with a 400 answered when bad. */
 int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
 		   const char **out);
@@ -52,6 +60,28 @@ void api_device_history(const struct http_req *req, struct http_resp *resp, void
 /* Container log lines (api_logs.c). */
 void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_logs_get(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* Training analysis (api_training.c). */
+void api_wandb_detection(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_wandb_metrics(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_wandb_logs(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_wandb_batch(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_metrics_sources(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_metrics_available(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_metrics_data(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_metrics_iteration_times(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_training_summary(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_training_framework(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_training_events(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_grafana_test(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_grafana_search(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_grafana_query(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_patterns_get(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_patterns_post(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_patterns_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_patterns_test(const struct http_req *req, struct http_resp *resp, void *arg);
+/* Loads the users' log patterns from the database into the analysis. */
+int api_reload_patterns(struct api *a, PGconn *c, char *err, size_t errlen);
 
 /* The kernel events view (api_events.c). */
 void api_events(const struct http_req *req, struct http_resp *resp, void *arg);

@@ -24,13 +24,17 @@
 #include "receiver.h"
 #include "retention.h"
 #include "trainlog.h"
+#include "training.h"
 #include "ticker.h"
 
 struct agg_config {
 	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
-		cache_refresh, event_retention, log_retention;
+		cache_refresh, event_retention, log_retention, training_retention;
+	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
+	double hang_factor, slow_percent;
+	long long slow_iterations, train_window, framework_lines, train_queue;
 };
 
 static struct agg_config C;
@@ -63,6 +67,29 @@ static const struct cfg_opt options[] = {
 	 "keep kernel events this long (whole days: partitions are dropped)"},
 	{"log-retention", "LENS_LOG_RETENTION", CFG_DURATION, &C.log_retention, "3d",
 	 "keep container log lines this long (whole days: partitions are dropped)"},
+	{"training-retention", "LENS_TRAINING_RETENTION", CFG_DURATION, &C.training_retention,
+	 "90d", "keep training metrics and events of runs that ended this long ago"},
+	{"training-flush-interval", "LENS_TRAINING_FLUSH_INTERVAL", CFG_DURATION, &C.train_flush,
+	 "200ms", "time between stores of what the training analysis found"},
+	{"hang-check-interval", "LENS_HANG_CHECK_INTERVAL", CFG_DURATION, &C.hang_check, "5s",
+	 "time between looks for hung training runs"},
+	{"hang-factor", "LENS_HANG_FACTOR", CFG_DOUBLE, &C.hang_factor, "5",
+	 "a run is hung after this many of its usual gaps between iteration reports ..."},
+	{"hang-min", "LENS_HANG_MIN", CFG_DURATION, &C.hang_min, "2m", "... and at least this long"},
+	{"hang-max-idle", "LENS_HANG_MAX_IDLE", CFG_DURATION, &C.hang_max_idle, "24h",
+	 "runs silent for longer are over, not hung"},
+	{"slowdown-percent", "LENS_SLOWDOWN_PERCENT", CFG_DOUBLE, &C.slow_percent, "20",
+	 "an iteration this much slower (or TFLOP/s lower) than the run's rolling median is slow ..."},
+	{"slowdown-iterations", "LENS_SLOWDOWN_ITERATIONS", CFG_INT, &C.slow_iterations, "3",
+	 "... and this many slow reports in a row are a slowdown"},
+	{"training-window", "LENS_TRAINING_WINDOW", CFG_INT, &C.train_window, "20",
+	 "reports in the rolling medians of slowdown and hang detection"},
+	{"restart-gap", "LENS_RESTART_GAP", CFG_DURATION, &C.restart_gap, "30s",
+	 "a pod new to a run that reports an earlier iteration after this much silence restarted it"},
+	{"framework-lines", "LENS_FRAMEWORK_LINES", CFG_INT, &C.framework_lines, "2000",
+	 "lines of each pod scanned for framework markers"},
+	{"training-queue", "LENS_TRAINING_QUEUE", CFG_INT, &C.train_queue, "100000",
+	 "training items held while the database is away (oldest dropped beyond)"},
 	{"cache-refresh-interval", "LENS_CACHE_REFRESH_INTERVAL", CFG_DURATION, &C.cache_refresh,
 	 "5s", "time between reads of the pod maps other replicas stored"},
 	{"retention-interval", "LENS_RETENTION_INTERVAL", CFG_DURATION, &C.retention_interval,
@@ -94,6 +121,7 @@ struct aggregator {
 	struct devcache *cache;
 	struct podcache *pods;
 	struct analysis *analysis;
+	struct training *training;
 	struct ticker *pods_refresh;
 };
 
@@ -146,15 +174,20 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 		"Devices (GPUs, HCA ports) whose latest sample is held in memory.", cache_entries,
 		g->cache);
 	g->pods = podcache_new();
-	g->analysis = analysis_new(g->reg);
-	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods, g->analysis};
+	struct training_config tc = {C.train_flush, C.hang_check, C.hang_factor, C.hang_min,
+				     C.hang_max_idle, C.slow_percent, (int)C.slow_iterations,
+				     (int)C.train_window, C.restart_gap, (int)C.train_queue};
+	g->training = training_new(&tc, g->pool, g->reg);
+	g->analysis = analysis_new(g->reg, g->training, (int)C.framework_lines);
+	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods, g->analysis,
+			      g->training};
 	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
 				  .max_body = 8 << 20, .max_header_bytes = 16384,
 				  .token = C.token, .metric_prefix = "lens_aggregator"};
 	return httpd_start(&hc, api_routes, &g->api, g->reg, &g->http, err, errlen);
 }
 
-/* Maps other replicas stored reach this one's cache. */
+/* Maps and log patterns other replicas stored reach this one. */
 static void refresh_pods(void *arg)
 {
 	struct aggregator *g = arg;
@@ -162,6 +195,8 @@ static void refresh_pods(void *arg)
 	PGconn *c = db_acquire(g->pool, err, sizeof err);
 	if (c && podcache_load(g->pods, c, err, sizeof err))
 		log_warn("pod cache refresh failed", "err=%s", log_q(err));
+	if (c && api_reload_patterns(&g->api, c, err, sizeof err))
+		log_warn("log pattern refresh failed", "err=%s", log_q(err));
 	if (c)
 		db_release(g->pool, c);
 }
@@ -171,9 +206,11 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	/* The pod caches come back from the database before new maps arrive. */
 	PGconn *c = db_acquire(g->pool, err, errlen);
 	int rc = c ? podcache_load(g->pods, c, err, errlen) : -EIO;
+	if (!rc)
+		rc = api_reload_patterns(&g->api, c, err, errlen);
 	if (c)
 		db_release(g->pool, c);
-	if (rc)
+	if (rc || (rc = training_start(g->training)))
 		return rc;
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
 				   g->analysis};
@@ -188,7 +225,8 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		return -EAGAIN;
 	}
 	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
-				      C.history_retention, C.event_retention, C.log_retention};
+				      C.history_retention, C.event_retention, C.log_retention,
+				      C.training_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 
@@ -199,6 +237,8 @@ static void stop(struct aggregator *g)
 	receiver_pause(g->receiver);
 	ingest_stop(g->ingest);
 	receiver_stop(g->receiver);
+	/* After ingest: the lines it stored last are analysed and flushed. */
+	training_stop(g->training);
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
@@ -206,6 +246,7 @@ static void stop(struct aggregator *g)
 	devcache_free(g->cache);
 	podcache_free(g->pods);
 	analysis_free(g->analysis);
+	training_free(g->training);
 	prom_registry_free(g->reg);
 }
 

@@ -2,6 +2,7 @@
 #include "podcache.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,37 @@ json_t *podcache_workloads_view(struct podcache *pc)
 				json_array_append_new(list, json_pack("[s,s]", jsonx_str(w, "name"),
 								      jsonx_str(w, "uid")));
 			json_object_set_new(out, jsonx_str(p, "name"), list);
+		}
+	}
+	pthread_mutex_unlock(&pc->lock);
+	return out;
+}
+
+static bool pod_matches(const json_t *p, const char *uid, const char *name, const char *ns)
+{
+	if (uid && *uid)
+		return strcmp(jsonx_str(p, "uid"), uid) == 0;
+	return name && *name && strcmp(jsonx_str(p, "name"), name) == 0 &&
+	       (!ns || !*ns || strcmp(jsonx_str(p, "namespace"), ns) == 0);
+}
+
+json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char *name,
+			       const char *namespace_)
+{
+	json_t *out = NULL, *doc, *p, *w;
+	const char *node;
+	size_t i, k;
+	pthread_mutex_lock(&pc->lock);
+	json_object_foreach(pc->nodes, node, doc) {
+		json_array_foreach(json_object_get(doc, "pods"), i, p) {
+			if (!pod_matches(p, uid, name, namespace_))
+				continue;
+			if (!out)
+				out = json_array();
+			json_array_foreach(json_object_get(p, "workloads"), k, w)
+				json_array_append_new(out, json_string(jsonx_str(w, "uid")));
+			if (!json_array_size(json_object_get(p, "workloads")))
+				json_array_append_new(out, json_string(jsonx_str(p, "uid")));
 		}
 	}
 	pthread_mutex_unlock(&pc->lock);

@@ -28,6 +28,11 @@ int podcache_load(struct podcache *pc, PGconn *c, char *err, size_t errlen);
 json_t *podcache_devices_view(struct podcache *pc);
 /* pod name -> [[workload name, workload uid], ...] */
 json_t *podcache_workloads_view(struct podcache *pc);
+/* The UIDs of the workloads of the pod with this UID, or else this name
+ * (and namespace, when given); the pod's own UID when it has none (a bare
+ * pod); NULL when no node lists such a pod. */
+json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char *name,
+			       const char *namespace_);
 /* One device's current holders: {"pods": [{uid, name, namespace,
  * container, workloads, allocated, held, used, vram_bytes}],
  * "unmapped_reason"}; NULL when the node sent no map. */

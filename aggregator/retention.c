@@ -46,6 +46,21 @@ static const struct {
 		      " WHERE last_seen < now() - $1::bigint * interval '1 microsecond' AND NOT"
 		      " EXISTS (SELECT 1 FROM pod_workloads pw WHERE pw.workload_uid = w.uid)"
 		      " LIMIT " BATCH "))"},
+	/* Training runs that ended (or went silent) that long ago, with their
+	 * metrics and events. */
+	{"training_performance",
+	 "DELETE FROM training_performance WHERE ctid = ANY(ARRAY(SELECT tp.ctid FROM"
+	 " training_performance tp JOIN training_runs r USING (workload_uid, serial)"
+	 " WHERE coalesce(r.ended_at, r.last_at) < now() - $1::bigint * interval '1 microsecond'"
+	 " LIMIT " BATCH "))"},
+	{"training_events",
+	 "DELETE FROM training_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM training_events"
+	 " WHERE occurred_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH "))"},
+	{"training_runs",
+	 "DELETE FROM training_runs r WHERE ctid = ANY(ARRAY(SELECT ctid FROM training_runs r"
+	 " WHERE coalesce(r.ended_at, r.last_at) < now() - $1::bigint * interval '1 microsecond'"
+	 " AND NOT EXISTS (SELECT 1 FROM training_performance tp WHERE tp.workload_uid ="
+	 " r.workload_uid AND tp.serial = r.serial) LIMIT " BATCH "))"},
 };
 
 /* Deletes one table's expired rows, a batch per statement. */
@@ -116,7 +131,8 @@ long long retention_sweep(struct retention *r)
 	long long total = locked ? 0 : -EIO;
 	if (locked) {
 		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns, r->cfg.history_ns,
-				  r->cfg.history_ns, r->cfg.history_ns};
+				  r->cfg.history_ns, r->cfg.history_ns, r->cfg.training_ns,
+				  r->cfg.training_ns, r->cfg.training_ns};
 		for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0] && total >= 0; i++) {
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;

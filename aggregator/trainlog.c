@@ -192,11 +192,13 @@ static const char *impossible(const struct trainlog_line *l)
 
 int trainlog_parse(const char *line, size_t len, struct trainlog_line *out)
 {
-	if (!memmem(line, len, "iteration", 9))
+	out->mentions_iteration = memmem(line, len, "iteration", 9) != NULL;
+	if (!out->mentions_iteration)
 		return 0;
 	char buf[CLEAN_MAX];
 	size_t n = clean(line, len, buf);
 	memset(out, 0, sizeof *out);
+	out->mentions_iteration = 1;
 	/* The first "iteration" followed by a number: "iteration time" is not it. */
 	char *rest = NULL;
 	for (char *p = buf; !rest && (p = memmem(p, n - (size_t)(p - buf), "iteration", 9)); p += 9)

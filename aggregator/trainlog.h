@@ -52,6 +52,8 @@ struct trainlog_line {
 	double v[TL_NFIELDS];
 	enum trainlog_format format;
 	const char *rejected;         /* why, when trainlog_parse returned -1 */
+	int mentions_iteration;       /* the line has the word, whatever it returned:
+				       * checkpoint lines (trainmark.h) all do */
 };
 
 /* Returns 1 for an iteration line (out filled), 0 for any other line, -1

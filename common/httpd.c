@@ -55,7 +55,9 @@ const char *http_param(const struct http_req *req, const char *name)
 
 void http_json(struct http_resp *resp, int status, json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* 15 significant digits: every double prints as the decimal it was
+	 * read from (0.4, not 0.40000000000000002). */
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	json_decref(obj);
 	resp->status = status;
 	resp->content_type = "application/json";

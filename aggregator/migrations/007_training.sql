@@ -108,9 +108,10 @@ CREATE TABLE training_log_patterns (
 --    latest, after the run was silent for p_gap (a replacement pod; pods
 --    that all report together are not restarts);
 --  * WandB reports a run id other than the run's.
--- A report at or before the run's latest time is a re-read and never
--- starts a run. Returns the serial and whether it is new.
-CREATE FUNCTION lens_training_run(p_w text, p_pod text, p_i bigint, p_t timestamptz,
+-- The iteration rules apply to log lines only: WandB re-reports steps as
+-- a matter of course. A report at or before the run's latest time is a
+-- re-read and never starts a run. Returns the serial and whether it is new.
+CREATE FUNCTION lens_training_run(p_w text, p_pod text, p_src text, p_i bigint, p_t timestamptz,
                                   p_run_id text, p_gap interval, OUT serial integer,
                                   OUT started boolean)
 LANGUAGE plpgsql AS $$
@@ -129,9 +130,9 @@ BEGIN
         serial := r.serial;
         pod_last := (r.pods ->> p_pod)::bigint;
         IF p_t > r.last_at AND (
-               (pod_last IS NOT NULL AND p_i < pod_last)
-            OR (pod_last IS NULL AND r.last_iteration > 0 AND p_i <= r.last_iteration
-                AND p_t - r.last_at > p_gap)
+               (p_src = 'log' AND pod_last IS NOT NULL AND p_i < pod_last)
+            OR (p_src = 'log' AND pod_last IS NULL AND r.last_iteration > 0
+                AND p_i <= r.last_iteration AND p_t - r.last_at > p_gap)
             OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)) THEN
             serial := r.serial + 1;
             started := true;
@@ -176,7 +177,7 @@ DECLARE
     win integer := coalesce((p_cfg ->> 'window')::integer, 20);
     slow boolean;
 BEGIN
-    run := lens_training_run(p_w, p_pod, p_i, p_t, p_run_id,
+    run := lens_training_run(p_w, p_pod, p_src, p_i, p_t, p_run_id,
                              coalesce((p_cfg ->> 'restart_gap_ms')::double precision, 30000)
                              * interval '1 millisecond');
     SELECT * INTO r FROM training_runs WHERE workload_uid = p_w AND serial = run.serial;
@@ -448,9 +449,10 @@ $$;
 
 -- One flush of the training analysis, in order: p_items is a JSON array of
 -- {"k": report | save_start | save_end | load_start | load_end | end |
--- framework, "w": [workload uids] (else from the pod), "p": pod uid,
--- "src", "i": iteration, "t": microseconds since the epoch, "perf",
--- "run", "d": details}. Returns each event raised.
+-- framework, "w": [workload uids] (else the pod's), "p": pod uid (else
+-- found by "ns" and "pod", the names), "src", "i": iteration, "t":
+-- microseconds since the epoch, "perf", "run", "d": details}. Returns each
+-- event raised, and "unattributed" for an item of no known pod.
 CREATE FUNCTION lens_training_batch(p_items jsonb, p_cfg jsonb)
 RETURNS TABLE (workload_uid text, event text, iteration bigint) LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
@@ -458,21 +460,31 @@ DECLARE
     it jsonb;
     w text;
     ws text[];
+    pod text;
     t timestamptz;
     e text;
 BEGIN
     FOR it IN SELECT * FROM jsonb_array_elements(p_items) LOOP
+        pod := coalesce(nullif(it ->> 'p', ''),
+                        (SELECT p.uid FROM pods p WHERE p.namespace = it ->> 'ns'
+                            AND p.name = it ->> 'pod'
+                          ORDER BY p.gone_at IS NULL DESC, p.last_seen DESC LIMIT 1), '');
+        iteration := (it ->> 'i')::bigint;
         IF jsonb_typeof(it -> 'w') = 'array' AND jsonb_array_length(it -> 'w') > 0 THEN
             ws := ARRAY(SELECT jsonb_array_elements_text(it -> 'w'));
+        ELSIF pod <> '' THEN
+            ws := lens_pod_workload_uids(pod);
         ELSE
-            ws := lens_pod_workload_uids(coalesce(it ->> 'p', ''));
+            workload_uid := '';
+            event := 'unattributed';
+            RETURN NEXT;
+            CONTINUE;
         END IF;
         t := to_timestamp(0) + ((it ->> 't')::bigint) * interval '1 microsecond';
-        iteration := (it ->> 'i')::bigint;
         FOREACH w IN ARRAY ws LOOP
             workload_uid := w;
             IF it ->> 'k' = 'report' THEN
-                FOR e IN SELECT * FROM lens_training_report(w, coalesce(it ->> 'p', ''), it ->> 'src',
+                FOR e IN SELECT * FROM lens_training_report(w, pod, it ->> 'src',
                              (it ->> 'i')::bigint, t, it -> 'perf', coalesce(it ->> 'run', ''), p_cfg) LOOP
                     event := e;
                     RETURN NEXT;
@@ -485,8 +497,7 @@ BEGIN
                     RETURN NEXT;
                 END IF;
             ELSE
-                event := lens_training_mark(w, coalesce(it ->> 'p', ''), it ->> 'k',
-                                            (it ->> 'i')::bigint, t, it -> 'd');
+                event := lens_training_mark(w, pod, it ->> 'k', (it ->> 'i')::bigint, t, it -> 'd');
                 IF event IS NOT NULL THEN
                     RETURN NEXT;
                 END IF;
@@ -494,3 +505,18 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- A workload named by UID or by name (the latest seen of that name), as
+-- the API and lensctl accept either; the text itself when neither is
+-- known (training data of a bare pod is kept under the pod's UID).
+CREATE FUNCTION lens_workload_uid(p text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT uid FROM workloads WHERE uid = p),
+                    (SELECT workload_uid FROM training_runs WHERE workload_uid = p LIMIT 1),
+                    (SELECT uid FROM workloads WHERE name = p ORDER BY last_seen DESC LIMIT 1),
+                    p)
+$$;
+
+-- Keys of performance that are not metrics.
+CREATE FUNCTION lens_training_metadata() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['step', 'run_id', 'source', 'history', 'created_at', 'updated_at']
+$$;

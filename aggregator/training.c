@@ -1,0 +1,302 @@
+/* training: the queue, its flusher and the hang sweep. */
+#include "training.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "jsonx.h"
+#include "log.h"
+#include "ticker.h"
+
+/* Serialises hang sweeps across replicas (see retention.c for the others). */
+#define TRAINING_LOCK_KEY "7418246115"
+
+struct training {
+	struct training_config cfg;
+	struct db_pool *pool;
+	char *cfg_json;            /* the detection settings lens_training_batch reads */
+	pthread_mutex_t lock;
+	json_t *queue;             /* items in arrival order */
+	pthread_mutex_t flushing;  /* one flush at a time keeps the order */
+	struct ticker *flusher, *hangs;
+	struct prom_family *f_events, *f_reports, *f_skipped;
+	struct prom_metric *m_dropped, *m_failed, *m_queue_full;
+};
+
+json_t *training_item(const char *kind, const char *pod_uid, const char *source, int64_t t_us)
+{
+	return json_pack("{s:s,s:s,s:s,s:I}", "k", kind, "p", pod_uid ? pod_uid : "", "src", source,
+			 "t", (json_int_t)t_us);
+}
+
+struct training *training_new(const struct training_config *cfg, struct db_pool *pool,
+			      struct prom_registry *reg)
+{
+	struct training *t = xcalloc(1, sizeof *t);
+	t->cfg = *cfg;
+	t->pool = pool;
+	json_t *c = json_pack("{s:f,s:i,s:i,s:f}", "slow_pct", cfg->slow_percent, "slow_iterations",
+			      cfg->slow_iterations, "window", cfg->window, "restart_gap_ms",
+			      (double)cfg->restart_gap_ns / 1e6);
+	t->cfg_json = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->flushing, NULL);
+	t->queue = json_array();
+	t->f_events = prom_counter(reg, "lens_aggregator_training_events_total",
+				   "Training events raised (start, checkpoint_save, checkpoint_load, "
+				   "end, hang, slowdown, nan_loss, framework).", "type");
+	t->f_reports = prom_counter(reg, "lens_aggregator_training_reports_total",
+				    "Iteration reports queued for training_performance.", "source");
+	t->f_skipped = prom_counter(reg, "lens_aggregator_wandb_values_skipped_total",
+				    "WandB metric values not stored: non_numeric values, or "
+				    "bad_metric entries (no name or no valid step).", "reason");
+	t->m_failed = prom_get(prom_counter(reg, "lens_aggregator_training_store_failures_total",
+					    "Flushes of the training queue the database refused or "
+					    "could not take (retried).", NULL));
+	t->m_dropped = prom_get(prom_counter(reg, "lens_aggregator_training_items_dropped_total",
+					     "Training items the database refused one by one "
+					     "(logged; their log lines stay stored).", NULL));
+	t->m_queue_full = prom_get(prom_counter(reg, "lens_aggregator_training_queue_dropped_total",
+						"Oldest training items dropped because the queue was "
+						"full while the database was away.", NULL));
+	return t;
+}
+
+void training_count_skipped(struct training *t, const char *reason, long n)
+{
+	if (n > 0)
+		prom_add(prom_get(t->f_skipped, reason), (double)n);
+}
+
+static void push(struct training *t, json_t *item)
+{
+	pthread_mutex_lock(&t->lock);
+	json_array_append_new(t->queue, item);
+	if ((int)json_array_size(t->queue) > t->cfg.max_queue) {
+		json_array_remove(t->queue, 0);
+		prom_inc(t->m_queue_full);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static json_t *log_item(const char *kind, const struct log_record *r)
+{
+	json_t *it = training_item(kind, r->pod_uid, "log", r->logged_ns / 1000);
+	json_object_set_new(it, "ns", json_string(r->namespace_ ? r->namespace_ : ""));
+	json_object_set_new(it, "pod", json_string(r->pod ? r->pod : ""));
+	return it;
+}
+
+void training_log_report(struct training *t, const struct log_record *r, int64_t iteration,
+			 json_t *perf)
+{
+	json_t *it = log_item("report", r);
+	json_object_set_new(it, "i", json_integer(iteration));
+	json_object_set_new(it, "perf", perf);
+	prom_inc(prom_get(t->f_reports, "log"));
+	push(t, it);
+}
+
+void training_log_mark(struct training *t, const struct log_record *r, const struct trainmark *m)
+{
+	json_t *it = log_item(trainmark_kind_name(m->kind), r), *d = json_object();
+	json_object_set_new(it, "i", json_integer(m->iteration));
+	if (m->path[0])
+		json_object_set_new(d, "path", json_string(m->path));
+	if (m->took_ms >= 0)
+		json_object_set_new(d, "duration_ms", json_real(m->took_ms));
+	json_object_set_new(it, "d", d);
+	push(t, it);
+}
+
+void training_log_framework(struct training *t, const struct log_record *r,
+			    const struct framework_det *d)
+{
+	json_t *it = log_item("framework", r);
+	json_object_set_new(it, "wrapper", json_string(d->wrapper));
+	json_object_set_new(it, "base", json_string(d->base));
+	json_object_set_new(it, "conf", json_real(d->confidence));
+	json_object_set_new(it, "method", json_string(d->method));
+	json_object_set_new(it, "d", json_pack("{s:s,s:s#}", "marker", d->evidence, "line",
+					       r->line, (int)(r->len > 200 ? 200 : r->len)));
+	push(t, it);
+}
+
+static void note_events(struct training *t, PGresult *res, json_t *events)
+{
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *w = PQgetvalue(res, i, 0), *ev = PQgetvalue(res, i, 1);
+		const char *iter = PQgetisnull(res, i, 2) ? "" : PQgetvalue(res, i, 2);
+		prom_inc(prom_get(t->f_events, ev));
+		log_info("training event", "type=%s workload_uid=%s iteration=%s", ev, log_q(w),
+			 iter);
+		if (events)
+			json_array_append_new(events, json_pack("{s:s,s:s,s:s}", "workload_uid", w,
+								"event", ev, "iteration", iter));
+	}
+}
+
+int training_store(struct training *t, PGconn *c, json_t *items, json_t **events, char *err,
+		   size_t errlen)
+{
+	char *text = json_dumps(items, JSON_COMPACT | JSON_ENSURE_ASCII);
+	const char *p[] = {text, t->cfg_json};
+	PGresult *res = db_exec(c,
+				"SELECT workload_uid, event, iteration"
+				" FROM lens_training_batch($1::jsonb, $2::jsonb)",
+				2, p, err, errlen, NULL);
+	free(text);
+	if (!res)
+		return -EIO;
+	if (events)
+		*events = json_array();
+	note_events(t, res, events ? *events : NULL);
+	PQclear(res);
+	return 0;
+}
+
+/* Puts a batch that could not be stored back in front of what came since. */
+static void requeue(struct training *t, json_t *items)
+{
+	pthread_mutex_lock(&t->lock);
+	json_array_extend(items, t->queue);
+	json_decref(t->queue);
+	t->queue = items;
+	while ((int)json_array_size(t->queue) > t->cfg.max_queue) {
+		json_array_remove(t->queue, 0);
+		prom_inc(t->m_queue_full);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The database refused the batch: store the items one by one and drop
+ * only those it refuses, so one bad item never blocks the rest. */
+static void store_each(struct training *t, PGconn *c, json_t *items)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		char err[256];
+		json_t *one = json_pack("[O]", it);
+		if (training_store(t, c, one, NULL, err, sizeof err)) {
+			prom_inc(t->m_dropped);
+			log_warn("training item refused", "kind=%s pod_uid=%s err=%s",
+				 jsonx_str(it, "k"), log_q(jsonx_str(it, "p")), log_q(err));
+		}
+		json_decref(one);
+	}
+}
+
+void training_flush(struct training *t)
+{
+	pthread_mutex_lock(&t->flushing);
+	pthread_mutex_lock(&t->lock);
+	json_t *items = t->queue;
+	t->queue = json_array();
+	pthread_mutex_unlock(&t->lock);
+	char err[256];
+	PGconn *c = json_array_size(items) ? db_acquire(t->pool, err, sizeof err) : NULL;
+	if (c && training_store(t, c, items, NULL, err, sizeof err) == 0) {
+		json_decref(items);
+	} else if (json_array_size(items)) {
+		prom_inc(t->m_failed);
+		log_warn("training flush failed", "items=%zu err=%s", json_array_size(items),
+			 log_q(err));
+		if (!c || db_conn_broken(c))
+			requeue(t, items);
+		else {
+			store_each(t, c, items);
+			json_decref(items);
+		}
+	} else {
+		json_decref(items);
+	}
+	if (c)
+		db_release(t->pool, c);
+	pthread_mutex_unlock(&t->flushing);
+}
+
+static long long sweep(struct training *t, PGconn *c, char *err, size_t errlen)
+{
+	char factor[32], min_us[32], idle_us[32];
+	snprintf(factor, sizeof factor, "%g", t->cfg.hang_factor);
+	snprintf(min_us, sizeof min_us, "%lld", (long long)(t->cfg.hang_min_ns / 1000));
+	snprintf(idle_us, sizeof idle_us, "%lld", (long long)(t->cfg.hang_max_idle_ns / 1000));
+	const char *p[] = {factor, min_us, idle_us};
+	PGresult *res = db_exec(c, "SELECT pg_try_advisory_xact_lock(" TRAINING_LOCK_KEY ")", 0,
+				NULL, err, errlen, NULL);
+	bool locked = res && PQgetvalue(res, 0, 0)[0] == 't';
+	long long n = res ? 0 : -EIO;
+	PQclear(res);
+	if (!locked)
+		return n;
+	res = db_exec(c,
+		      "SELECT workload_uid, 'hang', iteration FROM lens_training_hangs($1::float8,"
+		      " $2::bigint * interval '1 microsecond', $3::bigint * interval '1 microsecond')",
+		      3, p, err, errlen, NULL);
+	if (!res)
+		return -EIO;
+	note_events(t, res, NULL);
+	n = PQntuples(res);
+	PQclear(res);
+	return n;
+}
+
+long long training_check_hangs(struct training *t)
+{
+	char err[256];
+	PGconn *c = db_acquire(t->pool, err, sizeof err);
+	if (!c)
+		return -EIO;
+	long long n = db_cmd(c, "BEGIN", 0, NULL, err, sizeof err, NULL) ? -EIO
+									 : sweep(t, c, err, sizeof err);
+	if (db_cmd(c, n < 0 ? "ROLLBACK" : "COMMIT", 0, NULL, err, sizeof err, NULL))
+		n = -EIO;
+	if (n < 0)
+		log_warn("hang sweep failed", "err=%s", log_q(err));
+	db_release(t->pool, c);
+	return n;
+}
+
+static void flush_tick(void *arg)
+{
+	training_flush(arg);
+}
+
+static void hang_tick(void *arg)
+{
+	training_check_hangs(arg);
+}
+
+int training_start(struct training *t)
+{
+	if (ticker_start(t->cfg.flush_ns, flush_tick, t, &t->flusher) ||
+	    ticker_start(t->cfg.hang_check_ns, hang_tick, t, &t->hangs))
+		return -EAGAIN;
+	return 0;
+}
+
+void training_stop(struct training *t)
+{
+	if (!t)
+		return;
+	ticker_stop(t->flusher);
+	ticker_stop(t->hangs);
+	t->flusher = t->hangs = NULL;
+	training_flush(t);
+}
+
+void training_free(struct training *t)
+{
+	if (!t)
+		return;
+	json_decref(t->queue);
+	free(t->cfg_json);
+	pthread_mutex_destroy(&t->lock);
+	pthread_mutex_destroy(&t->flushing);
+	free(t);
+}
