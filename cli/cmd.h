@@ -27,6 +27,9 @@ struct cmd_ctx {
 	const char *container; /* logs: -c */
 	const char *namespace_; /* logs: -n */
 	const char *grep;    /* logs: --grep (a regex) */
+	const char *metric;  /* training: --metric */
+	const char *data_source; /* training: --data-source (log, wandb) */
+	bool plot;           /* training: --plot */
 };
 
 /* Each returns the process exit code. */
@@ -39,6 +42,7 @@ int cmd_workloads(struct cmd_ctx *ctx);
 int cmd_describe(struct cmd_ctx *ctx);
 int cmd_events(struct cmd_ctx *ctx);
 int cmd_logs(struct cmd_ctx *ctx);
+int cmd_training(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

@@ -8,10 +8,11 @@
 #include "cmd.h"
 #include "config.h"
 
-static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep;
+static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep, *metric,
+	*data_source;
 static int64_t timeout, interval, since;
 static long long iterations;
-static bool watch, follow;
+static bool watch, follow, plot;
 
 static const struct cfg_opt options[] = {
 	{"server", "LENS_SERVER", CFG_STR, &server, "http://127.0.0.1:9480",
@@ -32,6 +33,10 @@ static const struct cfg_opt options[] = {
 	{"container", NULL, CFG_STR, &container, NULL, "logs: only this container", 'c'},
 	{"namespace", NULL, CFG_STR, &ns, NULL, "logs: the pod's namespace", 'n'},
 	{"grep", NULL, CFG_STR, &grep, NULL, "logs: only lines matching this regular expression"},
+	{"metric", NULL, CFG_STR, &metric, NULL,
+	 "training: print this metric's series (lm_loss, tflops_per_gpu, ...)"},
+	{"data-source", NULL, CFG_STR, &data_source, NULL, "training --metric: only log or wandb"},
+	{"plot", NULL, CFG_BOOL, &plot, "false", "training --metric: as a terminal chart"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -48,6 +53,9 @@ static const char usage[] =
 	"                 --since 1h, --grep RE)\n"
 	"  events         kernel events: OOM kills, crashes, signals, execs, hardware errors\n"
 	"                 (--node, --type, --pod, --workload, --since 1h, -w to follow)\n"
+	"  training WORKLOAD\n"
+	"                 a training job: iteration, progress, loss, TFLOP/s, tokens/s/GPU,\n"
+	"                 ETA, framework, run and events (--metric NAME [--plot]: one series)\n"
 	"  describe workload NAME|UID\n"
 	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
@@ -71,6 +79,7 @@ static const struct {
 	{"logs", cmd_logs},
 	{"log", cmd_logs},
 	{"event", cmd_events},
+	{"training", cmd_training},
 };
 
 void cmd_print_json(json_t *v)
@@ -140,6 +149,7 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	ctx->watch = watch;
 	ctx->follow = follow;
 	ctx->container = container, ctx->namespace_ = ns, ctx->grep = grep;
+	ctx->metric = metric, ctx->data_source = data_source, ctx->plot = plot;
 	return -1;
 }
 
