@@ -143,7 +143,9 @@ static void note_events(struct training *t, PGresult *res, json_t *events)
 int training_store(struct training *t, PGconn *c, json_t *items, json_t **events, char *err,
 		   size_t errlen)
 {
-	char *text = json_dumps(items, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* 15 significant digits: a value is stored as the decimal it was
+	 * written as (2.14, not 2.1400000000000001). */
+	char *text = json_dumps(items, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	const char *p[] = {text, t->cfg_json};
 	PGresult *res = db_exec(c,
 				"SELECT workload_uid, event, iteration"

@@ -200,11 +200,14 @@ static double num(const json_t *perf, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* The operator's view of the latest report: progress and ETA added. */
+/* The operator's view of the latest report (a log report when there is
+ * one: logs carry Megatron's whole picture): progress and ETA added. */
 static json_t *latest_view(json_t *row)
 {
 	json_t *perf = json_object_get(row, "performance");
 	double it = num(row, "iteration"), target = num(perf, "target_iterations");
+	if (isnan(target))
+		target = num(row, "run_target");
 	double ms = num(perf, "elapsed_time_per_iteration_avg_ms");
 	if (isnan(ms))
 		ms = num(perf, "elapsed_time_per_iteration_ms");
@@ -212,7 +215,9 @@ static json_t *latest_view(json_t *row)
 			      "serial", json_object_get(row, "serial"), "data_source",
 			      json_object_get(row, "data_source"), "at",
 			      json_object_get(row, "created_at"));
-	const char *keep[] = {"target_iterations", "lm_loss", "tflops_per_gpu",
+	if (!isnan(target))
+		json_object_set_new(v, "target_iterations", json_integer((json_int_t)target));
+	const char *keep[] = {"lm_loss", "tflops_per_gpu",
 			      "tokens_per_gpu_per_second", "elapsed_time_per_iteration_ms",
 			      "learning_rate", "mem_usage_ratio", "loss", "grad_norm"};
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
@@ -242,9 +247,12 @@ int trainquery_summary(PGconn *c, void *arg, json_t **out, char *err, size_t err
 			  1, p, &runs, err, errlen);
 	if (!rc)
 		rc = rows(c,
-			  "SELECT iteration, serial, data_source, created_at, performance"
-			  " FROM training_performance WHERE workload_uid = $1"
-			  " ORDER BY serial DESC, iteration DESC, data_source LIMIT 1",
+			  "SELECT tp.iteration, tp.serial, tp.data_source, tp.created_at,"
+			  " tp.performance, r.target_iterations AS run_target"
+			  " FROM training_performance tp JOIN training_runs r USING (workload_uid, serial)"
+			  " WHERE tp.workload_uid = $1"
+			  " ORDER BY tp.data_source = 'log' DESC, tp.serial DESC, tp.iteration DESC"
+			  " LIMIT 1",
 			  1, p, &latest, err, errlen);
 	if (!rc)
 		rc = rows(c,
@@ -348,11 +356,17 @@ int trainquery_grafana_search(PGconn *c, void *arg, json_t **out, char *err, siz
 	return 0;
 }
 
-/* The workload of a Grafana target: its data/payload, the dashboard's
- * variables, or "WORKLOAD:metric" in the target itself. */
+/* The workload of a Grafana target: "WORKLOAD:metric" in the target
+ * itself, else the target's data/payload, else the dashboard's variables. */
 static const char *grafana_workload(const json_t *body, const json_t *t, const char **metric,
 				    char *buf, size_t cap)
 {
+	const char *colon = strrchr(*metric, ':');
+	if (colon && colon > *metric) {
+		snprintf(buf, cap, "%.*s", (int)(colon - *metric), *metric);
+		*metric = colon + 1;
+		return buf;
+	}
 	const char *w = jsonx_str(json_object_get(t, "data"), "workload_uid");
 	if (!*w)
 		w = jsonx_str(json_object_get(t, "payload"), "workload_uid");
@@ -361,12 +375,6 @@ static const char *grafana_workload(const json_t *body, const json_t *t, const c
 	if (!*w)
 		w = jsonx_str(json_object_get(json_object_get(body, "scopedVars"), "workload_uid"),
 			      "value");
-	const char *colon = strrchr(*metric, ':');
-	if (!*w && colon) {
-		snprintf(buf, cap, "%.*s", (int)(colon - *metric), *metric);
-		*metric = colon + 1;
-		return buf;
-	}
 	return w;
 }
 

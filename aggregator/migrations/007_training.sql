@@ -107,7 +107,8 @@ CREATE TABLE training_log_patterns (
 --  * a pod new to the run reports an iteration at or below the run's
 --    latest, after the run was silent for p_gap (a replacement pod; pods
 --    that all report together are not restarts);
---  * WandB reports a run id other than the run's.
+--  * WandB reports a run id other than the run's;
+--  * anything is reported after the run ended.
 -- The iteration rules apply to log lines only: WandB re-reports steps as
 -- a matter of course. A report at or before the run's latest time is a
 -- re-read and never starts a run. Returns the serial and whether it is new.
@@ -133,7 +134,8 @@ BEGIN
                (p_src = 'log' AND pod_last IS NOT NULL AND p_i < pod_last)
             OR (p_src = 'log' AND pod_last IS NULL AND r.last_iteration > 0
                 AND p_i <= r.last_iteration AND p_t - r.last_at > p_gap)
-            OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)) THEN
+            OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)
+            OR (r.ended_at IS NOT NULL AND p_t > r.ended_at)) THEN
             serial := r.serial + 1;
             started := true;
             UPDATE training_runs SET ended_at = coalesce(ended_at, r.last_at),
@@ -249,8 +251,7 @@ BEGIN
         report_gap_ms = coalesce(med_gap, report_gap_ms),
         slow_streak = CASE WHEN slow THEN slow_streak + 1 ELSE 0 END,
         slow_since = CASE WHEN slow THEN slow_since ELSE NULL END,
-        hung_at = NULL,
-        ended_at = NULL, end_reason = NULL
+        hung_at = NULL
      WHERE workload_uid = p_w AND serial = run.serial
      RETURNING * INTO r;
 
