@@ -10,6 +10,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "ticker.h"
+#include "trainitem.h"
 
 /* Serialises hang sweeps across replicas (see retention.c for the others). */
 #define TRAINING_LOCK_KEY "7418246115"
@@ -25,12 +26,6 @@ struct training {
 	struct prom_family *f_events, *f_reports, *f_skipped;
 	struct prom_metric *m_dropped, *m_failed, *m_queue_full;
 };
-
-json_t *training_item(const char *kind, const char *pod_uid, const char *source, int64_t t_us)
-{
-	return json_pack("{s:s,s:s,s:s,s:I}", "k", kind, "p", pod_uid ? pod_uid : "", "src", source,
-			 "t", (json_int_t)t_us);
-}
 
 struct training *training_new(const struct training_config *cfg, struct db_pool *pool,
 			      struct prom_registry *reg)
@@ -85,9 +80,8 @@ static void push(struct training *t, json_t *item)
 
 static json_t *log_item(const char *kind, const struct log_record *r)
 {
-	json_t *it = training_item(kind, r->pod_uid, "log", r->logged_ns / 1000);
-	json_object_set_new(it, "ns", json_string(r->namespace_ ? r->namespace_ : ""));
-	json_object_set_new(it, "pod", json_string(r->pod ? r->pod : ""));
+	json_t *it = trainitem_new(kind, r->pod_uid, "log", r->logged_ns / 1000);
+	trainitem_set_pod(it, r->namespace_, r->pod);
 	return it;
 }
 
@@ -116,11 +110,8 @@ void training_log_mark(struct training *t, const struct log_record *r, const str
 void training_log_framework(struct training *t, const struct log_record *r,
 			    const struct framework_det *d)
 {
-	json_t *it = log_item("framework", r);
-	json_object_set_new(it, "wrapper", json_string(d->wrapper));
-	json_object_set_new(it, "base", json_string(d->base));
-	json_object_set_new(it, "conf", json_real(d->confidence));
-	json_object_set_new(it, "method", json_string(d->method));
+	json_t *it = trainitem_framework(d, r->pod_uid, "log", r->logged_ns / 1000);
+	trainitem_set_pod(it, r->namespace_, r->pod);
 	json_object_set_new(it, "d", json_pack("{s:s,s:s#}", "marker", d->evidence, "line",
 					       r->line, (int)(r->len > 200 ? 200 : r->len)));
 	push(t, it);

@@ -53,7 +53,7 @@ void training_log_mark(struct training *t, const struct log_record *r, const str
 void training_log_framework(struct training *t, const struct log_record *r,
 			    const struct framework_det *d);
 
-/* Stores items (a JSON array in lens_training_batch's format) now, on c.
+/* Stores items (a JSON array of trainitem.h's items) now, on c.
  * Returns 0 with the events raised in *events ([{workload_uid, event,
  * iteration}], may be NULL), or -EIO with err. */
 int training_store(struct training *t, PGconn *c, json_t *items, json_t **events, char *err,
@@ -66,8 +66,5 @@ void training_count_skipped(struct training *t, const char *reason, long n);
  * training_check_hangs returns the hangs raised or -EIO. */
 void training_flush(struct training *t);
 long long training_check_hangs(struct training *t);
-
-/* The batch item of a WandB or other API report: {"k": "report", ...}. */
-json_t *training_item(const char *kind, const char *pod_uid, const char *source, int64_t t_us);
 
 #endif

@@ -3,12 +3,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "framework.h"
 #include "jsonx.h"
-#include "training.h"
+#include "trainitem.h"
 
 static const char *member(const json_t *req, const char *key, const char *inherited)
 {
@@ -59,10 +60,9 @@ static json_t *step_item(json_t *items, json_t *steps, json_int_t step, const st
 	json_t *idx = json_object_get(steps, key);
 	if (idx)
 		return json_array_get(items, (size_t)json_integer_value(idx));
-	json_t *it = training_item("report", who->pod_uid, "wandb", 0);
+	json_t *it = trainitem_new("report", who->pod_uid, "wandb", 0);
 	json_object_set(it, "w", workloads);
-	json_object_set_new(it, "ns", json_string(who->namespace_));
-	json_object_set_new(it, "pod", json_string(who->pod_name));
+	trainitem_set_pod(it, who->namespace_, who->pod_name);
 	json_object_set_new(it, "i", json_integer(step));
 	json_object_set_new(it, "run", json_string(who->run_id));
 	json_object_set_new(it, "perf", json_pack("{s:s,s:s,s:I}", "source", "wandb", "run_id",
@@ -176,15 +176,10 @@ int wandb_detection(const json_t *req, const struct wandb_who *who, json_t *work
 	}
 	if (!framework_from_wandb(req, &d))
 		return 0;
-	json_t *it = training_item("framework", who->pod_uid, "wandb",
-				   time_us(json_object_get(req, "timestamp"), now_us));
+	json_t *it = trainitem_framework(&d, who->pod_uid, "wandb",
+					 time_us(json_object_get(req, "timestamp"), now_us));
 	json_object_set(it, "w", workloads);
-	json_object_set_new(it, "ns", json_string(who->namespace_));
-	json_object_set_new(it, "pod", json_string(who->pod_name));
-	json_object_set_new(it, "wrapper", json_string(d.wrapper));
-	json_object_set_new(it, "base", json_string(d.base));
-	json_object_set_new(it, "conf", json_real(d.confidence));
-	json_object_set_new(it, "method", json_string(d.method));
+	trainitem_set_pod(it, who->namespace_, who->pod_name);
 	json_t *hints = json_object_get(req, "hints");
 	json_object_set_new(it, "d", json_pack("{s:s,s:s,s:O}", "marker", d.evidence, "run_id",
 					       who->run_id, "hints", hints ? hints : json_null()));
