@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,16 +109,32 @@ static struct seen *seen_slot(struct analysis *a, uint64_t key)
 	}
 }
 
+/* What analysis_lines remembers of the pod of the line before: a batch's
+ * lines are one container's, so most lines skip the table and its lock. */
+struct podmemo {
+	const char *uid, *ns, *pod; /* the record's pointers */
+	uint64_t key;
+	bool scanned;  /* its first lines were all scanned */
+	bool format;   /* its iteration-line layout was reported */
+};
+
 /* Framework markers in the first lines of each pod; the iteration-line
  * layout itself is Megatron's, reported once per pod. */
-static void framework(struct analysis *a, const struct log_record *r, int iteration_line)
+static void framework(struct analysis *a, const struct log_record *r, int iteration_line,
+		      struct podmemo *m)
 {
+	if (r->pod_uid != m->uid || r->namespace_ != m->ns || r->pod != m->pod)
+		*m = (struct podmemo){r->pod_uid, r->namespace_, r->pod, pod_key(r), false, false};
+	if (m->scanned && (m->format || !iteration_line))
+		return;
 	pthread_mutex_lock(&a->lock);
-	struct seen *s = seen_slot(a, pod_key(r));
+	struct seen *s = seen_slot(a, m->key);
 	int scan = s->lines < (uint32_t)a->framework_lines;
 	int format = iteration_line && !s->format;
 	s->lines += scan;
 	s->format |= format;
+	m->scanned = s->lines >= (uint32_t)a->framework_lines;
+	m->format = s->format;
 	pthread_mutex_unlock(&a->lock);
 	struct framework_det d;
 	if (format) {
@@ -128,14 +145,28 @@ static void framework(struct analysis *a, const struct log_record *r, int iterat
 		training_log_framework(a->training, r, &d);
 }
 
+static void report(struct analysis *a, const struct log_record *r, int64_t iteration,
+		   const struct trainlog_line *l, json_t *fields)
+{
+	struct buf perf = BUF_INIT;
+	char *text = NULL;
+	if (l)
+		trainlog_fields_write(l, &perf);
+	else if ((text = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))))
+		buf_puts(&perf, text);
+	free(text);
+	if (perf.len)
+		training_log_report(a->training, r, iteration, perf.p, perf.len);
+	buf_free(&perf);
+}
+
 /* One line: 1 iteration line, -1 rejected, 0 anything else. */
 static int line(struct analysis *a, const struct log_record *r, struct logpattern_set *patterns)
 {
 	struct trainlog_line l;
 	int rc = trainlog_parse(r->line, r->len, &l);
 	if (rc > 0 && a->training)
-		training_log_report(a->training, r, (int64_t)l.v[TL_ITERATION],
-				    trainlog_fields_json(&l));
+		report(a, r, (int64_t)l.v[TL_ITERATION], &l, NULL);
 	if (rc != 0)
 		return rc;
 	struct trainmark m;
@@ -149,8 +180,8 @@ static int line(struct analysis *a, const struct log_record *r, struct logpatter
 	const char *name, *why;
 	rc = logpattern_match(patterns, r->line, r->len, &it, &fields, &name, &why);
 	if (rc > 0 && a->training)
-		training_log_report(a->training, r, it, fields);
-	else if (rc > 0)
+		report(a, r, it, NULL, fields);
+	if (rc > 0)
 		json_decref(fields);
 	return rc;
 }
@@ -161,6 +192,7 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 	pthread_mutex_lock(&a->lock);
 	struct logpattern_set *patterns = logpattern_set_ref(a->patterns);
 	pthread_mutex_unlock(&a->lock);
+	struct podmemo memo = {0};
 	for (size_t i = 0; i < n; i++) {
 		double late = (double)(now - recs[i].logged_ns) / (double)NS_PER_SEC;
 		prom_observe(a->m_latency, late > 0 ? late : 0);
@@ -170,7 +202,7 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 		else if (rc < 0)
 			prom_inc(a->m_rejected);
 		if (a->training)
-			framework(a, &recs[i], rc > 0);
+			framework(a, &recs[i], rc > 0, &memo);
 	}
 	logpattern_set_unref(patterns);
 	prom_add(a->m_lines, (double)n);

@@ -20,7 +20,9 @@ struct training {
 	struct db_pool *pool;
 	char *cfg_json;            /* the detection settings lens_training_batch reads */
 	pthread_mutex_t lock;
-	json_t *queue;             /* items in arrival order */
+	struct buf queue;          /* items in arrival order, as JSON text, comma-separated:
+				    * a batch is "[" queue "]" with no JSON built per item */
+	long nqueue;
 	pthread_mutex_t flushing;  /* one flush at a time keeps the order */
 	struct ticker *flusher, *hangs;
 	struct prom_family *f_events, *f_reports, *f_skipped;
@@ -40,7 +42,6 @@ struct training *training_new(const struct training_config *cfg, struct db_pool 
 	json_decref(c);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->flushing, NULL);
-	t->queue = json_array();
 	t->f_events = prom_counter(reg, "lens_aggregator_training_events_total",
 				   "Training events raised (start, checkpoint_save, checkpoint_load, "
 				   "end, hang, slowdown, nan_loss, framework).", "type");
@@ -67,15 +68,28 @@ void training_count_skipped(struct training *t, const char *reason, long n)
 		prom_add(prom_get(t->f_skipped, reason), (double)n);
 }
 
-static void push(struct training *t, json_t *item)
+/* Appends one item's text; beyond max_queue the item is dropped (the
+ * queue only grows while the database is away). */
+static void push_text(struct training *t, const char *text, size_t len)
 {
 	pthread_mutex_lock(&t->lock);
-	json_array_append_new(t->queue, item);
-	if ((int)json_array_size(t->queue) > t->cfg.max_queue) {
-		json_array_remove(t->queue, 0);
+	if (t->nqueue >= t->cfg.max_queue) {
 		prom_inc(t->m_queue_full);
+	} else {
+		if (t->nqueue++)
+			buf_putc(&t->queue, ',');
+		buf_append(&t->queue, text, len);
 	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+static void push(struct training *t, json_t *item)
+{
+	char *text = json_dumps(item, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	if (text)
+		push_text(t, text, strlen(text));
+	free(text);
+	json_decref(item);
 }
 
 static json_t *log_item(const char *kind, const struct log_record *r)
@@ -85,14 +99,24 @@ static json_t *log_item(const char *kind, const struct log_record *r)
 	return it;
 }
 
+/* The hot path (one line in twenty, say): the item written as text. */
 void training_log_report(struct training *t, const struct log_record *r, int64_t iteration,
-			 json_t *perf)
+			 const char *perf, size_t perf_len)
 {
-	json_t *it = log_item("report", r);
-	json_object_set_new(it, "i", json_integer(iteration));
-	json_object_set_new(it, "perf", perf);
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"k\":\"report\",\"src\":\"log\",\"p\":");
+	jsonx_write_str(&b, r->pod_uid);
+	buf_puts(&b, ",\"ns\":");
+	jsonx_write_str(&b, r->namespace_);
+	buf_puts(&b, ",\"pod\":");
+	jsonx_write_str(&b, r->pod);
+	buf_printf(&b, ",\"t\":%lld,\"i\":%lld,\"perf\":", (long long)(r->logged_ns / 1000),
+		   (long long)iteration);
+	buf_append(&b, perf, perf_len);
+	buf_putc(&b, '}');
+	push_text(t, b.p, b.len);
+	buf_free(&b);
 	prom_inc(prom_get(t->f_reports, "log"));
-	push(t, it);
 }
 
 void training_log_mark(struct training *t, const struct log_record *r, const struct trainmark *m)
@@ -131,47 +155,56 @@ static void note_events(struct training *t, PGresult *res, json_t *events)
 	}
 }
 
+/* Stores a batch given as the text of a JSON array. */
+static int store_text(struct training *t, PGconn *c, const char *text, json_t *events, char *err,
+		      size_t errlen)
+{
+	const char *p[] = {text, t->cfg_json};
+	PGresult *res = db_exec(c,
+				"SELECT workload_uid, event, iteration"
+				" FROM lens_training_batch($1::jsonb, $2::jsonb)",
+				2, p, err, errlen, NULL);
+	if (!res)
+		return -EIO;
+	note_events(t, res, events);
+	PQclear(res);
+	return 0;
+}
+
 int training_store(struct training *t, PGconn *c, json_t *items, json_t **events, char *err,
 		   size_t errlen)
 {
 	/* 15 significant digits: a value is stored as the decimal it was
 	 * written as (2.14, not 2.1400000000000001). */
 	char *text = json_dumps(items, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
-	const char *p[] = {text, t->cfg_json};
-	PGresult *res = db_exec(c,
-				"SELECT workload_uid, event, iteration"
-				" FROM lens_training_batch($1::jsonb, $2::jsonb)",
-				2, p, err, errlen, NULL);
-	free(text);
-	if (!res)
-		return -EIO;
 	if (events)
 		*events = json_array();
-	note_events(t, res, events ? *events : NULL);
-	PQclear(res);
-	return 0;
+	int rc = store_text(t, c, text, events ? *events : NULL, err, errlen);
+	free(text);
+	return rc;
 }
 
 /* Puts a batch that could not be stored back in front of what came since. */
-static void requeue(struct training *t, json_t *items)
+static void requeue(struct training *t, struct buf *items, long n)
 {
 	pthread_mutex_lock(&t->lock);
-	json_array_extend(items, t->queue);
-	json_decref(t->queue);
-	t->queue = items;
-	while ((int)json_array_size(t->queue) > t->cfg.max_queue) {
-		json_array_remove(t->queue, 0);
-		prom_inc(t->m_queue_full);
+	if (t->nqueue) {
+		buf_putc(items, ',');
+		buf_append(items, t->queue.p, t->queue.len);
 	}
+	buf_free(&t->queue);
+	t->queue = *items;
+	t->nqueue += n;
+	*items = (struct buf)BUF_INIT;
 	pthread_mutex_unlock(&t->lock);
 }
 
 /* The database refused the batch: store the items one by one and drop
  * only those it refuses, so one bad item never blocks the rest. */
-static void store_each(struct training *t, PGconn *c, json_t *items)
+static void store_each(struct training *t, PGconn *c, const char *text)
 {
+	json_t *items = json_loads(text, 0, NULL), *it;
 	size_t i;
-	json_t *it;
 	json_array_foreach(items, i, it) {
 		char err[256];
 		json_t *one = json_pack("[O]", it);
@@ -182,32 +215,35 @@ static void store_each(struct training *t, PGconn *c, json_t *items)
 		}
 		json_decref(one);
 	}
+	json_decref(items);
 }
 
 void training_flush(struct training *t)
 {
 	pthread_mutex_lock(&t->flushing);
 	pthread_mutex_lock(&t->lock);
-	json_t *items = t->queue;
-	t->queue = json_array();
+	struct buf items = t->queue;
+	long n = t->nqueue;
+	t->queue = (struct buf)BUF_INIT;
+	t->nqueue = 0;
 	pthread_mutex_unlock(&t->lock);
 	char err[256];
-	PGconn *c = json_array_size(items) ? db_acquire(t->pool, err, sizeof err) : NULL;
-	if (c && training_store(t, c, items, NULL, err, sizeof err) == 0) {
-		json_decref(items);
-	} else if (json_array_size(items)) {
+	PGconn *c = n ? db_acquire(t->pool, err, sizeof err) : NULL;
+	struct buf text = BUF_INIT;
+	if (n)
+		buf_printf(&text, "[%.*s]", (int)items.len, items.p);
+	if (n && c && store_text(t, c, text.p, NULL, err, sizeof err) == 0) {
+		n = 0;
+	} else if (n) {
 		prom_inc(t->m_failed);
-		log_warn("training flush failed", "items=%zu err=%s", json_array_size(items),
-			 log_q(err));
+		log_warn("training flush failed", "items=%ld err=%s", n, log_q(err));
 		if (!c || db_conn_broken(c))
-			requeue(t, items);
-		else {
-			store_each(t, c, items);
-			json_decref(items);
-		}
-	} else {
-		json_decref(items);
+			requeue(t, &items, n);
+		else
+			store_each(t, c, text.p);
 	}
+	buf_free(&items);
+	buf_free(&text);
 	if (c)
 		db_release(t->pool, c);
 	pthread_mutex_unlock(&t->flushing);
@@ -287,7 +323,7 @@ void training_free(struct training *t)
 {
 	if (!t)
 		return;
-	json_decref(t->queue);
+	buf_free(&t->queue);
 	free(t->cfg_json);
 	pthread_mutex_destroy(&t->lock);
 	pthread_mutex_destroy(&t->flushing);

@@ -46,9 +46,9 @@ void training_stop(struct training *t);
 void training_free(struct training *t);
 
 /* From the analysis, any thread: a log line's findings. perf is the
- * iteration's metrics object (the reference is stolen). */
+ * iteration's metrics as the text of a JSON object. */
 void training_log_report(struct training *t, const struct log_record *r, int64_t iteration,
-			 json_t *perf);
+			 const char *perf, size_t perf_len);
 void training_log_mark(struct training *t, const struct log_record *r, const struct trainmark *m);
 void training_log_framework(struct training *t, const struct log_record *r,
 			    const struct framework_det *d);

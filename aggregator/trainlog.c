@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonx.h"
+
 #define CLEAN_MAX 4096
 
 enum kind { ONE, PAIR, MEM };
@@ -82,8 +84,9 @@ static size_t clean(const char *in, size_t len, char *out)
 	return n;
 }
 
-/* A number as Megatron prints it; nan and inf are kept as NaN. */
-static bool number(const char **p, double *v)
+/* A number as Megatron prints it; nan and inf are kept as NaN. *tok is
+ * its text. */
+static bool number(const char **p, double *v, const char **tok)
 {
 	char *end;
 	while (**p == ' ')
@@ -93,25 +96,62 @@ static bool number(const char **p, double *v)
 		return false;
 	if (isinf(*v))
 		*v = NAN;
+	*tok = *p;
 	*p = end;
 	return true;
 }
 
-static void set(struct trainlog_line *l, enum trainlog_field f, double v)
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? exactly: what JSON takes
+ * of what strtod reads ("+1", ".5", "5.", "0x1p3" and "nan" are not). */
+static bool json_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+	size_t d = i;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	if (i == d || (s[d] == '0' && i > d + 1))
+		return false;
+	if (i < n && s[i] == '.') {
+		size_t f = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == f)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i += i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-');
+		size_t e = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == e)
+			return false;
+	}
+	return i == n;
+}
+
+/* Field f is v; tok/end, when given, is the text it was read from. */
+static void set(struct trainlog_line *l, enum trainlog_field f, double v, const char *tok,
+		const char *end)
 {
 	l->v[f] = v;
 	l->present |= 1u << f;
+	size_t n = tok ? (size_t)(end - tok) : 0;
+	if (n && n < TL_TEXT_MAX && !isnan(v) && json_number(tok, n)) {
+		memcpy(l->text[f], tok, n);
+		l->text[f][n] = '\0';
+	}
 }
 
 /* "2701.3/2712.7", or one value as upstream Megatron-LM prints it. */
 static void pair(const char *p, enum trainlog_field f, struct trainlog_line *l)
 {
 	double v;
-	if (!number(&p, &v))
+	const char *tok;
+	if (!number(&p, &v, &tok))
 		return;
-	set(l, f, v);
-	if (*p == '/' && (p++, number(&p, &v)))
-		set(l, f + 1, v);
+	set(l, f, v, tok, p);
+	if (*p == '/' && (p++, number(&p, &v, &tok)))
+		set(l, f + 1, v, tok, p);
 }
 
 /* "227.35GB/28.63GB/255.98GB/88.81%" */
@@ -119,17 +159,18 @@ static void memory(const char *p, struct trainlog_line *l)
 {
 	static const enum trainlog_field f[] = {TL_MEM_USAGE_GB, TL_MEM_FREE_GB, TL_MEM_TOTAL_GB};
 	double v;
+	const char *tok;
 	for (int i = 0; i < 3; i++) {
-		if (!number(&p, &v))
+		if (!number(&p, &v, &tok))
 			return;
-		set(l, f[i], v);
+		set(l, f[i], v, tok, p);
 		if (strncasecmp(p, "GB", 2) == 0)
 			p += 2;
 		if (*p++ != '/')
 			return;
 	}
-	if (number(&p, &v))
-		set(l, TL_MEM_USAGE_RATIO, *p == '%' ? v / 100 : v);
+	if (number(&p, &v, &tok))
+		set(l, TL_MEM_USAGE_RATIO, *p == '%' ? v / 100 : v, *p == '%' ? NULL : tok, p);
 }
 
 static void segment(char *s, struct trainlog_line *l)
@@ -145,13 +186,14 @@ static void segment(char *s, struct trainlog_line *l)
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (strcasecmp(s, names[i].name) != 0)
 			continue;
-		const char *v = colon + 1;
+		const char *v = colon + 1, *tok;
+		double x;
 		if (names[i].kind == MEM)
 			memory(v, l);
 		else if (names[i].kind == PAIR)
 			pair(v, names[i].field, l);
-		else if (number(&v, &l->v[names[i].field]))
-			l->present |= 1u << names[i].field;
+		else if (number(&v, &x, &tok))
+			set(l, names[i].field, x, tok, v);
 		if (names[i].format != TL_FORMAT_PLAIN)
 			l->format = names[i].format;
 		return;
@@ -161,17 +203,17 @@ static void segment(char *s, struct trainlog_line *l)
 /* "iteration <N>/ <M>" at p; the rest of the line after it. */
 static char *head(char *p, struct trainlog_line *l)
 {
-	const char *q = p + 9;
+	const char *q = p + 9, *it_tok, *it_end, *target_tok;
 	double it, target;
 	while (*q == ' ')
 		q++;
-	if (!isdigit((unsigned char)*q) || !number(&q, &it) || *q != '/')
+	if (!isdigit((unsigned char)*q) || !number(&q, &it, &it_tok) || *q != '/')
 		return NULL;
-	q++;
-	if (!number(&q, &target))
+	it_end = q++;
+	if (!number(&q, &target, &target_tok))
 		return NULL;
-	set(l, TL_ITERATION, it);
-	set(l, TL_TARGET_ITERATIONS, target);
+	set(l, TL_ITERATION, it, it_tok, it_end);
+	set(l, TL_TARGET_ITERATIONS, target, target_tok, q);
 	return (char *)q;
 }
 
@@ -215,17 +257,31 @@ int trainlog_parse(const char *line, size_t len, struct trainlog_line *out)
 	return out->rejected ? -1 : 1;
 }
 
-json_t *trainlog_fields_json(const struct trainlog_line *l)
+void trainlog_fields_write(const struct trainlog_line *l, struct buf *b)
 {
-	json_t *o = json_object();
+	const char *sep = "{";
 	for (int f = 0; f < TL_NFIELDS; f++) {
 		if (!(l->present & (1u << f)))
 			continue;
-		double v = l->v[f];
-		json_object_set_new(o, field_names[f],
-				    isnan(v) ? json_string("NaN")
-				    : v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v)
-								      : json_real(v));
+		/* No printf: this runs for every iteration line. */
+		buf_puts(b, sep);
+		buf_putc(b, '"');
+		buf_puts(b, field_names[f]);
+		buf_puts(b, "\":");
+		if (l->text[f][0])
+			buf_puts(b, l->text[f]);
+		else
+			jsonx_write_num(b, l->v[f]);
+		sep = ",";
 	}
+	buf_puts(b, *sep == '{' ? "{}" : "}");
+}
+
+json_t *trainlog_fields_json(const struct trainlog_line *l)
+{
+	struct buf b = BUF_INIT;
+	trainlog_fields_write(l, &b);
+	json_t *o = json_loadb(b.p, b.len, 0, NULL);
+	buf_free(&b);
 	return o;
 }

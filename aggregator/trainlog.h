@@ -15,6 +15,8 @@
 #define LENS_TRAINLOG_H
 
 #include <jansson.h>
+
+#include "buf.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,9 +49,15 @@ enum trainlog_field {
 /* How the memory was reported: the layout the line came in. */
 enum trainlog_format { TL_FORMAT_PLAIN, TL_FORMAT_ROCM_MEM, TL_FORMAT_HIP_MEM, TL_FORMAT_LEGACY };
 
+#define TL_TEXT_MAX 24
+
 struct trainlog_line {
 	uint32_t present;             /* bit per enum trainlog_field */
 	double v[TL_NFIELDS];
+	/* A value's text as the line wrote it, when that is a JSON number:
+	 * written out as is, it needs no formatting (which cost more than
+	 * the parsing) and keeps every digit; "" for computed values. */
+	char text[TL_NFIELDS][TL_TEXT_MAX];
 	enum trainlog_format format;
 	const char *rejected;         /* why, when trainlog_parse returned -1 */
 	int mentions_iteration;       /* the line has the word, whatever it returned:
@@ -64,7 +72,9 @@ int trainlog_parse(const char *line, size_t len, struct trainlog_line *out);
 const char *trainlog_field_name(enum trainlog_field f);
 const char *trainlog_format_name(enum trainlog_format f);
 /* {"iteration": 12125, ..., "lm_loss": "NaN"}: the fields present, NaN and
- * infinities as the strings JSON allows. */
+ * infinities as the strings JSON allows; as text appended to b (what the
+ * store takes), or as a jansson object. */
+void trainlog_fields_write(const struct trainlog_line *l, struct buf *b);
 json_t *trainlog_fields_json(const struct trainlog_line *l);
 
 #endif

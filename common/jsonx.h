@@ -1,11 +1,22 @@
-/* jsonx: the one jansson accessor Lens needs everywhere: a string member
+/* jsonx: the one jansson accessor Lens needs everywhere (a string member
  * as text, "" when it is absent or not a string, so callers print and
- * compare without a NULL check at every use. */
+ * compare without a NULL check at every use), and JSON text written
+ * straight into a buffer where building jansson objects would cost more
+ * than the work itself (the training analysis's hot path). */
 #ifndef LENS_JSONX_H
 #define LENS_JSONX_H
 
 #include <jansson.h>
 
+#include "buf.h"
+
 const char *jsonx_str(const json_t *o, const char *key);
+
+/* s as a quoted JSON string (NULL as ""); control characters, quotes and
+ * backslashes escaped, other bytes as they are (callers pass UTF-8). */
+void jsonx_write_str(struct buf *b, const char *s);
+/* A number as JSON: integers exactly, others to 15 significant digits
+ * (the decimal they were written as); NaN and infinities as "NaN". */
+void jsonx_write_num(struct buf *b, double v);
 
 #endif

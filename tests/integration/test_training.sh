@@ -65,13 +65,13 @@ check_eq "a pod without owners is its own workload; one run so far" "1" \
   "$(q "SELECT max(serial) FROM training_performance WHERE workload_uid = '$UA'")"
 check_eq "upstream Megatron's single values and an appended hip memory field parse by name" \
   "1000|0.5859|250.1" \
-  "$(q "SELECT performance->>'elapsed_time_per_iteration_ms', performance->>'mem_usage_ratio', performance->>'params_norm' FROM training_performance WHERE iteration = 50")"
+  "$(q "SELECT (performance->>'elapsed_time_per_iteration_ms')::float8, (performance->>'mem_usage_ratio')::float8, (performance->>'params_norm')::float8 FROM training_performance WHERE iteration = 50")"
 check_eq "a diverged loss is stored as NaN" "NaN" \
   "$(q "SELECT performance->>'lm_loss' FROM training_performance WHERE iteration = 60")"
 check_eq "a line with a negative value is rejected and counted" "1" \
   "$(agg_metric lens_aggregator_training_lines_rejected_total)"
 check_eq "the re-reported iteration keeps the earlier values in history" "2.14|2.15|1" \
-  "$(q "SELECT performance->>'lm_loss', performance->'history'->0->>'lm_loss', jsonb_array_length(performance->'history') FROM training_performance WHERE iteration = 110")"
+  "$(q "SELECT (performance->>'lm_loss')::float8, (performance->'history'->0->>'lm_loss')::float8, jsonb_array_length(performance->'history') FROM training_performance WHERE iteration = 110")"
 ev() { q "SELECT $2 FROM training_events WHERE workload_uid = '$UA' AND type = '$1' ORDER BY id"; }
 check "the first iteration line starts the run" wait_for 5 sh -c \
   "[ \"\$(psql '$DB_URL' -Atqc \"SELECT serial || '/' || iteration FROM training_events WHERE type = 'start'\")\" = 1/10 ]"
