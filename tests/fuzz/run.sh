@@ -23,8 +23,8 @@ declare -A srcs=(
   [fuzz_podmeta]="agent/kubelet.c agent/workload.c agent/oci.c agent/devnode.c agent/sysfs.c agent/podview.c agent/procscan.c agent/cgroup.c common/files.c common/buf.c common/jsonx.c build/san/gen/podresources.pb-c.c"
   [fuzz_cri]="agent/cri.c agent/logline.c common/clock.c common/buf.c"
   [fuzz_fluentbit]="aggregator/fluentbit.c common/clock.c common/buf.c"
-  [fuzz_trainlog]="aggregator/trainlog.c aggregator/trainmark.c aggregator/framework.c common/jsonx.c"
-  [fuzz_wandb]="aggregator/wandb.c aggregator/trainitem.c aggregator/framework.c common/jsonx.c"
+  [fuzz_trainlog]="aggregator/trainlog.c aggregator/trainmark.c aggregator/framework.c common/jsonx.c common/buf.c"
+  [fuzz_wandb]="aggregator/wandb.c aggregator/trainitem.c aggregator/framework.c common/jsonx.c common/buf.c"
 )
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit fuzz_trainlog fuzz_wandb; do
   n=$((n + 1))
