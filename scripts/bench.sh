@@ -81,7 +81,9 @@ echo "Pod mapping (a full pass walks every fd of every pod process; a steady pas
 scripts/bench-podmap.sh "$B"
 
 echo
+echo "Training analysis (Megatron-style logs, 1 iteration line per 20 other lines)"
 $B/tests/bench_trainlog --lines 4000000
+scripts/bench-training.sh "$B"
 
 echo
 echo "Container logs (150-byte CRI lines)"

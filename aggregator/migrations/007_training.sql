@@ -22,6 +22,11 @@ CREATE TABLE training_runs (
     last_pod_uid      text        NOT NULL DEFAULT '',
     pods              jsonb       NOT NULL DEFAULT '{}', -- pod uid -> its latest iteration
     report_gap_ms     double precision,                 -- rolling median time between reports
+    -- The last reports' values the rolling medians are taken over, so a
+    -- report needs no read of earlier rows.
+    recent_gaps       double precision[] NOT NULL DEFAULT '{}',
+    recent_ms         double precision[] NOT NULL DEFAULT '{}',
+    recent_tflops     double precision[] NOT NULL DEFAULT '{}',
     slow_streak       integer     NOT NULL DEFAULT 0,
     slow_since        bigint,                           -- iteration the slowdown was raised at
     hung_at           timestamptz,                      -- while no iteration came for too long
@@ -101,7 +106,8 @@ CREATE TABLE training_log_patterns (
 );
 
 -- The run a report of workload w by pod p at iteration i, time t belongs
--- to, starting a new one (serial + 1) when the report shows a restart:
+-- to (locked, as run), starting a new one (serial + 1) when the report
+-- shows a restart:
 --  * the same pod reports an iteration below its own latest, later in time
 --    (the process or container restarted);
 --  * a pod new to the run reports an iteration at or below the run's
@@ -111,24 +117,21 @@ CREATE TABLE training_log_patterns (
 --  * anything is reported after the run ended.
 -- The iteration rules apply to log lines only: WandB re-reports steps as
 -- a matter of course. A report at or before the run's latest time is a
--- re-read and never starts a run. Returns the serial and whether it is new.
+-- re-read and never starts a run.
 CREATE FUNCTION lens_training_run(p_w text, p_pod text, p_src text, p_i bigint, p_t timestamptz,
-                                  p_run_id text, p_gap interval, OUT serial integer,
+                                  p_run_id text, p_gap interval, OUT run training_runs,
                                   OUT started boolean)
 LANGUAGE plpgsql AS $$
-#variable_conflict use_column
 DECLARE
     r training_runs%ROWTYPE;
     pod_last bigint;
 BEGIN
     started := false;
-    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w ORDER BY training_runs.serial DESC
+    SELECT * INTO r FROM training_runs t WHERE t.workload_uid = p_w ORDER BY t.serial DESC
      LIMIT 1 FOR UPDATE;
     IF NOT FOUND THEN
-        serial := 1;
         started := true;
     ELSE
-        serial := r.serial;
         pod_last := (r.pods ->> p_pod)::bigint;
         IF p_t > r.last_at AND (
                (p_src = 'log' AND pod_last IS NOT NULL AND p_i < pod_last)
@@ -136,19 +139,23 @@ BEGIN
                 AND p_i <= r.last_iteration AND p_t - r.last_at > p_gap)
             OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)
             OR (r.ended_at IS NOT NULL AND p_t > r.ended_at)) THEN
-            serial := r.serial + 1;
             started := true;
-            UPDATE training_runs SET ended_at = coalesce(ended_at, r.last_at),
-                   end_reason = coalesce(end_reason, 'restarted')
-             WHERE workload_uid = p_w AND training_runs.serial = r.serial;
+            UPDATE training_runs t SET ended_at = coalesce(t.ended_at, r.last_at),
+                   end_reason = coalesce(t.end_reason, 'restarted')
+             WHERE t.workload_uid = p_w AND t.serial = r.serial;
         END IF;
     END IF;
     IF started THEN
         INSERT INTO training_runs (workload_uid, serial, run_id, started_at, last_at, last_pod_uid)
-        VALUES (p_w, serial, coalesce(p_run_id, ''), p_t, p_t, p_pod);
-    ELSIF p_run_id <> '' AND r.run_id = '' THEN
-        UPDATE training_runs SET run_id = p_run_id
-         WHERE workload_uid = p_w AND training_runs.serial = r.serial;
+        VALUES (p_w, coalesce(r.serial, 0) + 1, coalesce(p_run_id, ''), p_t, p_t, p_pod)
+        RETURNING * INTO run;
+    ELSE
+        IF p_run_id <> '' AND r.run_id = '' THEN
+            UPDATE training_runs t SET run_id = p_run_id
+             WHERE t.workload_uid = p_w AND t.serial = r.serial;
+            r.run_id := p_run_id;
+        END IF;
+        run := r;
     END IF;
 END $$;
 
@@ -157,19 +164,67 @@ CREATE FUNCTION lens_perf_values(p jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE A
     SELECT p - 'history' - 'created_at' - 'updated_at'
 $$;
 
+CREATE FUNCTION lens_median(a double precision[]) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(a) x
+$$;
+
+-- a with v appended (when not NULL), the last n values kept.
+CREATE FUNCTION lens_window(a double precision[], v double precision, n integer)
+RETURNS double precision[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL THEN a
+                ELSE (a || v)[greatest(1, cardinality(a) + 2 - n):] END
+$$;
+
+-- A re-report of a stored iteration: an identical one (a line read twice)
+-- changes nothing; a different one keeps the earlier values in history.
+CREATE FUNCTION lens_training_rereport(p_w text, p_serial integer, p_pod text, p_src text,
+                                       p_i bigint, p_t timestamptz, p_perf jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    old training_performance%ROWTYPE;
+BEGIN
+    SELECT * INTO old FROM training_performance
+     WHERE workload_uid = p_w AND serial = p_serial AND iteration = p_i AND data_source = p_src
+       FOR UPDATE;
+    IF lens_perf_values(old.performance) @> lens_perf_values(p_perf) THEN
+        RETURN;
+    END IF;
+    UPDATE training_performance SET
+        performance = lens_perf_values(old.performance) || lens_perf_values(p_perf)
+            || jsonb_build_object('history',
+                   coalesce(old.performance -> 'history', '[]'::jsonb)
+                   || jsonb_build_array(lens_perf_values(old.performance)
+                          || jsonb_build_object('updated_at', old.updated_at))),
+        pod_uid = p_pod, updated_at = greatest(p_t, old.updated_at)
+     WHERE workload_uid = p_w AND serial = p_serial AND iteration = p_i AND data_source = p_src;
+END $$;
+
+-- Raises a training event once per (workload, serial, type, iteration).
+CREATE FUNCTION lens_training_event(p_w text, p_serial integer, p_type text, p_i bigint,
+                                    p_t timestamptz, p_pod text, p_src text, p_details jsonb)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
+                                 source, details)
+    VALUES (p_w, p_serial, p_type, p_i, p_t, p_pod, p_src, p_details)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END $$;
+
 -- Stores one iteration report and runs the detections that follow from
--- it. p_cfg: {"slow_pct", "slow_iterations", "window"}. Returns the
--- events it raised.
+-- it, from the run's rolling windows (no read of earlier rows). p_cfg:
+-- {"slow_pct", "slow_iterations", "window", "restart_gap_ms"}. Returns
+-- the events it raised.
 CREATE FUNCTION lens_training_report(p_w text, p_pod text, p_src text, p_i bigint,
                                      p_t timestamptz, p_perf jsonb, p_run_id text,
                                      p_cfg jsonb)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
-    run record;
+    s record;
     r training_runs%ROWTYPE;
-    old training_performance%ROWTYPE;
     gap double precision;
-    med_gap double precision;
+    gaps double precision[];
     med_ms double precision;
     med_tflops double precision;
     ms double precision := (p_perf ->> 'elapsed_time_per_iteration_ms')::double precision;
@@ -179,112 +234,71 @@ DECLARE
     win integer := coalesce((p_cfg ->> 'window')::integer, 20);
     slow boolean;
 BEGIN
-    run := lens_training_run(p_w, p_pod, p_src, p_i, p_t, p_run_id,
-                             coalesce((p_cfg ->> 'restart_gap_ms')::double precision, 30000)
-                             * interval '1 millisecond');
-    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w AND serial = run.serial;
-    IF run.started THEN
-        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                     source, details)
-        VALUES (p_w, run.serial, 'start', p_i, p_t, p_pod, p_src,
-                jsonb_build_object('first_iteration', p_i, 'restart', run.serial > 1))
-        ON CONFLICT DO NOTHING;
+    s := lens_training_run(p_w, p_pod, p_src, p_i, p_t, p_run_id,
+                           coalesce((p_cfg ->> 'restart_gap_ms')::double precision, 30000)
+                           * interval '1 millisecond');
+    r := s.run;
+    IF s.started AND lens_training_event(p_w, r.serial, 'start', p_i, p_t, p_pod, p_src,
+            jsonb_build_object('first_iteration', p_i, 'restart', r.serial > 1)) THEN
         RETURN NEXT 'start';
     END IF;
-
-    SELECT * INTO old FROM training_performance
-     WHERE workload_uid = p_w AND serial = run.serial AND iteration = p_i AND data_source = p_src
-       FOR UPDATE;
-    IF FOUND THEN
-        -- A re-report: an identical one (a line read twice) changes
-        -- nothing; a different one keeps the earlier values in history.
-        IF lens_perf_values(old.performance) @> lens_perf_values(p_perf) THEN
-            RETURN;
-        END IF;
-        UPDATE training_performance SET
-            performance = lens_perf_values(old.performance) || lens_perf_values(p_perf)
-                || jsonb_build_object('history',
-                       coalesce(old.performance -> 'history', '[]'::jsonb)
-                       || jsonb_build_array(lens_perf_values(old.performance)
-                              || jsonb_build_object('updated_at', old.updated_at))),
-            pod_uid = p_pod, updated_at = greatest(p_t, old.updated_at)
-         WHERE workload_uid = p_w AND serial = run.serial AND iteration = p_i
-           AND data_source = p_src;
-        RETURN;
-    END IF;
-
     IF p_i > r.last_iteration AND p_t > r.last_at AND r.last_iteration > 0 THEN
         gap := extract(epoch FROM p_t - r.last_at) * 1000;
     END IF;
     INSERT INTO training_performance (workload_uid, pod_uid, serial, iteration, data_source,
                                       performance, report_gap_ms, created_at, updated_at)
-    VALUES (p_w, p_pod, run.serial, p_i, p_src, p_perf, gap, p_t, p_t);
-
-    -- Rolling medians over the run's last reports, this one excluded from
-    -- the baseline it is compared with; the usual gap between reports
-    -- (what a hang is measured against) includes it.
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.ms),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.tf)
-      INTO med_ms, med_tflops
-      FROM (SELECT (tp.performance ->> 'elapsed_time_per_iteration_ms')::double precision AS ms,
-                   (tp.performance ->> 'tflops_per_gpu')::double precision AS tf
-              FROM training_performance tp
-             WHERE tp.workload_uid = p_w AND tp.serial = run.serial AND tp.data_source = p_src
-               AND tp.iteration < p_i
-             ORDER BY tp.iteration DESC LIMIT win) x;
-    IF gap IS NOT NULL THEN
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY y.g) INTO med_gap
-          FROM (SELECT tp.report_gap_ms AS g FROM training_performance tp
-                 WHERE tp.workload_uid = p_w AND tp.serial = run.serial
-                   AND tp.report_gap_ms IS NOT NULL
-                 ORDER BY tp.iteration DESC LIMIT win) y;
+    VALUES (p_w, p_pod, r.serial, p_i, p_src, p_perf, gap, p_t, p_t)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM lens_training_rereport(p_w, r.serial, p_pod, p_src, p_i, p_t, p_perf);
+        RETURN;
     END IF;
 
+    -- This report against the medians of the ones before it.
+    med_ms := lens_median(r.recent_ms);
+    med_tflops := lens_median(r.recent_tflops);
     slow := (ms > 0 AND med_ms > 0 AND ms > med_ms * (1 + pct))
          OR (tflops >= 0 AND med_tflops > 0 AND tflops < med_tflops * (1 - pct));
-    UPDATE training_runs SET
-        last_iteration = greatest(last_iteration, p_i),
-        last_at = greatest(last_at, p_t),
+    gaps := lens_window(r.recent_gaps, gap, win);
+    UPDATE training_runs t SET
+        last_iteration = greatest(t.last_iteration, p_i),
+        last_at = greatest(t.last_at, p_t),
         last_pod_uid = p_pod,
-        pods = pods || jsonb_build_object(p_pod, greatest(p_i, coalesce((pods ->> p_pod)::bigint, 0))),
-        target_iterations = coalesce((p_perf ->> 'target_iterations')::bigint, target_iterations),
-        report_gap_ms = coalesce(med_gap, report_gap_ms),
-        slow_streak = CASE WHEN slow THEN slow_streak + 1 ELSE 0 END,
-        slow_since = CASE WHEN slow THEN slow_since ELSE NULL END,
+        pods = t.pods || jsonb_build_object(p_pod, greatest(p_i, coalesce((t.pods ->> p_pod)::bigint, 0))),
+        target_iterations = coalesce((p_perf ->> 'target_iterations')::bigint, t.target_iterations),
+        recent_gaps = gaps,
+        recent_ms = lens_window(t.recent_ms, ms, win),
+        recent_tflops = lens_window(t.recent_tflops, tflops, win),
+        report_gap_ms = coalesce(lens_median(gaps), t.report_gap_ms),
+        slow_streak = CASE WHEN slow THEN t.slow_streak + 1 ELSE 0 END,
+        slow_since = CASE WHEN slow THEN t.slow_since ELSE NULL END,
         hung_at = NULL
-     WHERE workload_uid = p_w AND serial = run.serial
+     WHERE t.workload_uid = p_w AND t.serial = r.serial
      RETURNING * INTO r;
 
     IF r.slow_streak >= need AND r.slow_since IS NULL THEN
-        UPDATE training_runs SET slow_since = p_i WHERE workload_uid = p_w AND serial = run.serial;
-        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                     source, details)
-        VALUES (p_w, run.serial, 'slowdown', p_i, p_t, p_pod, 'detector',
-                jsonb_strip_nulls(jsonb_build_object(
-                    'iterations', r.slow_streak, 'threshold_percent', pct * 100,
-                    'elapsed_time_per_iteration_ms', ms, 'median_elapsed_ms', med_ms,
-                    'tflops_per_gpu', tflops, 'median_tflops_per_gpu', med_tflops)))
-        ON CONFLICT DO NOTHING;
-        RETURN NEXT 'slowdown';
+        UPDATE training_runs t SET slow_since = p_i WHERE t.workload_uid = p_w AND t.serial = r.serial;
+        IF lens_training_event(p_w, r.serial, 'slowdown', p_i, p_t, p_pod, 'detector',
+               jsonb_strip_nulls(jsonb_build_object(
+                   'iterations', r.slow_streak, 'threshold_percent', pct * 100,
+                   'elapsed_time_per_iteration_ms', ms, 'median_elapsed_ms', med_ms,
+                   'tflops_per_gpu', tflops, 'median_tflops_per_gpu', med_tflops))) THEN
+            RETURN NEXT 'slowdown';
+        END IF;
     END IF;
     IF p_perf ->> 'lm_loss' = 'NaN' AND NOT EXISTS (
-        SELECT 1 FROM training_events WHERE workload_uid = p_w AND serial = run.serial
-           AND type = 'nan_loss') THEN
-        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                     source, details)
-        VALUES (p_w, run.serial, 'nan_loss', p_i, p_t, p_pod, p_src, '{}')
-        ON CONFLICT DO NOTHING;
+        SELECT 1 FROM training_events e WHERE e.workload_uid = p_w AND e.serial = r.serial
+           AND e.type = 'nan_loss') AND
+       lens_training_event(p_w, r.serial, 'nan_loss', p_i, p_t, p_pod, p_src, '{}') THEN
         RETURN NEXT 'nan_loss';
     END IF;
     IF r.target_iterations IS NOT NULL AND p_i >= r.target_iterations THEN
-        UPDATE training_runs SET ended_at = p_t, end_reason = 'completed'
-         WHERE workload_uid = p_w AND serial = run.serial;
-        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                     source, details)
-        VALUES (p_w, run.serial, 'end', p_i, p_t, p_pod, p_src,
-                jsonb_build_object('reason', 'completed'))
-        ON CONFLICT DO NOTHING;
-        RETURN NEXT 'end';
+        UPDATE training_runs t SET ended_at = p_t, end_reason = 'completed'
+         WHERE t.workload_uid = p_w AND t.serial = r.serial;
+        IF lens_training_event(p_w, r.serial, 'end', p_i, p_t, p_pod, p_src,
+                               jsonb_build_object('reason', 'completed')) THEN
+            RETURN NEXT 'end';
+        END IF;
     END IF;
 END $$;
 
