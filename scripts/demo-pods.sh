@@ -77,19 +77,31 @@ EOF2
 }
 
 # demo_training_log DIR: the master pod's container log, as containerd
-# writes it under /var/log/pods, one Megatron-style iteration line every
-# 0.5 s until the demo stops.
+# writes it under /var/log/pods: a Primus banner, then one Megatron-style
+# iteration line every 0.5 s (loss falling, TFLOP/s around 210), a
+# checkpoint save every 50 iterations, until the demo stops. While
+# DIR/stall exists the job prints nothing, as a hung job does.
 demo_training_log() {
   local dir=$1 uid log
   uid=$(demo_uid 1)
   log=$dir/logs/${DEMO_NS}_llama-pretrain-master-0_$uid/pytorch
   mkdir -p "$log"
+  rm -f "$dir/stall"
   (
+    ts() { date -u +%Y-%m-%dT%H:%M:%S.%NZ; }
+    echo "$(ts) stdout F [Primus] PrimusRuntime: launching pretrain_gpt with backend megatron.core" >>"$log/0.log"
     i=1
     while :; do
-      printf '%s stdout F  iteration %8d/  100000 | consumed samples: %10d | elapsed time per iteration (ms): %.1f | learning rate: 3.000000E-04 | global batch size:  1024 | lm loss: %.6E | loss scale: 1.0 | grad norm: 1.%03d | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
-        "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$i" $((i * 1024)) "$((4000 + RANDOM % 300)).$((RANDOM % 10))" \
+      while [ -e "$dir/stall" ]; do sleep 0.2; done
+      printf '%s stdout F [%s][rank-7/8][INFO ] [--------trainer.py:2488] :  iteration %8d/    2000 | consumed samples: %12d | elapsed time per iteration (ms): %s/%s | rocm mem usage/free/total/usage_ratio: 151.20GB/104.80GB/256.00GB/59.06%% | throughput per GPU (TFLOP/s/GPU): %s/%s | tokens per GPU (tokens/s/GPU): %s/%s | learning rate: 3.000000E-04 | global batch size:  1024 | lm loss: %.6E | loss scale: 1.0 | grad norm: 1.%03d | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
+        "$(ts)" "$(date -u '+%Y%m%d %H:%M:%S')" "$i" $((i * 1024)) "498.$((RANDOM % 10))" "500.0" \
+        "$((205 + RANDOM % 10)).$((RANDOM % 10))" "210.0" "$((9000 + RANDOM % 400)).0" "9200.0" \
         "$(awk -v i=$i 'BEGIN { printf "%.6f", 2.5 + 8 / (i + 3) }')" $((RANDOM % 1000)) >>"$log/0.log"
+      if [ $((i % 50)) -eq 0 ]; then
+        printf '%s stdout F saving checkpoint at iteration %8d to /ckpt/llama in torch_dist format\n' "$(ts)" "$i" >>"$log/0.log"
+        sleep 0.3
+        printf '%s stdout F   successfully saved checkpoint from iteration %8d to /ckpt/llama [ t 1/8, p 1/1 ]\n' "$(ts)" "$i" >>"$log/0.log"
+      fi
       i=$((i + 1))
       sleep 0.5
     done

@@ -17,6 +17,37 @@ mkdir -p "$RUN"
 PIDS=()
 . scripts/demo-pods.sh
 
+# The simulated Megatron job: its progress, loss and TFLOP/s through
+# lensctl and the metrics API, then a stall that raises a hang event.
+demo_training_show() {
+  for _ in $(seq 100); do
+    "$B/lensctl" training llama-pretrain >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  echo
+  echo "$ lensctl training llama-pretrain"
+  "$B/lensctl" training llama-pretrain || true
+  local uid
+  uid=$(curl -s "$API/api/v1/workloads/llama-pretrain/training" | jq -r .workload_uid)
+  echo
+  echo "$ curl $API/api/v1/workloads/$uid/metrics/data?metrics=lm_loss,tflops_per_gpu   (the last 4 points)"
+  curl -s "$API/api/v1/workloads/$uid/metrics/data?metrics=lm_loss,tflops_per_gpu" |
+    jq -c '.data[-4:][] | {metric_name, value, iteration, timestamp}' || true
+  echo
+  echo "$ lensctl training llama-pretrain --metric lm_loss --plot"
+  "$B/lensctl" training llama-pretrain --metric lm_loss --plot || true
+  echo
+  echo "The job stalls (its log goes silent)..."
+  touch "$RUN/pods/stall"
+  for _ in $(seq 150); do
+    curl -s "$API/api/v1/training/events?workload=$uid&type=hang" | jq -e '.total > 0' >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  echo "$ lensctl training llama-pretrain"
+  "$B/lensctl" training llama-pretrain || true
+  rm -f "$RUN/pods/stall"
+}
+
 stop_all() {
   trap - INT TERM EXIT
   echo
@@ -46,8 +77,11 @@ echo "Starting PostgreSQL (private, .run/pg)..."
 DB_URL=$(scripts/pg.sh start "$RUN/pg")
 
 echo "Starting lens-aggregator (agents: tcp://127.0.0.1:$NNG_PORT, API: $API)..."
+# A hang is reported after 5 s without an iteration here (2 min by
+# default): the demo's stall is short.
 "$B/lens-aggregator" --database-url "$DB_URL" --listen "tcp://127.0.0.1:$NNG_PORT" \
-  --http-listen "127.0.0.1:$API_PORT" 2>>"$RUN/aggregator.log" &
+  --http-listen "127.0.0.1:$API_PORT" --hang-min 5s --hang-check-interval 1s \
+  2>>"$RUN/aggregator.log" &
 PIDS+=($!)
 for _ in $(seq 300); do curl -sf "$API/readyz" >/dev/null && break; sleep 0.1; done
 
@@ -133,6 +167,7 @@ if [ -n "${SIM:-}" ]; then
   echo "$ lensctl logs llama-pretrain-master-0 -f    (3 s of it)"
   "$B/lensctl" logs llama-pretrain-master-0 -n training -f --since 3s --interval 500ms --iterations 6 \
     | cut -c1-150 || true
+  demo_training_show
 fi
 cat <<INFO
 
@@ -144,6 +179,8 @@ Lens is running:
   lensctl           LENS_SERVER=$API build/bin/lensctl nodes|gpus|top|pods|workloads|events [-o wide|json]
                     LENS_SERVER=$API build/bin/lensctl describe workload llama-pretrain
                     LENS_SERVER=$API build/bin/lensctl logs llama-pretrain-master-0 -f
+                    LENS_SERVER=$API build/bin/lensctl training llama-pretrain [--metric lm_loss --plot]
+  metrics API       $API/api/v1/workloads/WORKLOAD_UID/metrics/data?metrics=lm_loss,tflops_per_gpu
   logs              .run/aggregator.log  .run/agent.log
 
 Press Ctrl-C to stop.
