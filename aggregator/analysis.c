@@ -207,3 +207,10 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 	logpattern_set_unref(patterns);
 	prom_add(a->m_lines, (double)n);
 }
+
+void analysis_exec(struct analysis *a, const struct log_record *r, const json_t *argv)
+{
+	struct framework_det d;
+	if (a->training && r->pod_uid && *r->pod_uid && framework_from_argv(argv, &d))
+		training_log_launch(a->training, r, &d);
+}

@@ -8,6 +8,7 @@
 #ifndef LENS_ANALYSIS_H
 #define LENS_ANALYSIS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ struct analysis *analysis_new(struct prom_registry *reg, struct training *traini
 void analysis_free(struct analysis *a);
 /* Lines that are stored (called after COMMIT), from any thread. */
 void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n);
+/* A pod process's exec (a kernel event, after it is stored): r->line is
+ * its command line, argv the arguments. A training launcher starts a run. */
+void analysis_exec(struct analysis *a, const struct log_record *r, const json_t *argv);
 /* Replaces the users' patterns (a reference is taken). */
 void analysis_set_patterns(struct analysis *a, struct logpattern_set *s);
 

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
 
 #include "pgarray.h"
 #include "pgjson.h"
@@ -57,6 +60,39 @@ void events_stmt(Envelope *const *envs, int n, struct pgarray_stmt *st)
 			pgarray_str(&a[12], e->workload);
 			pgarray_str(&a[13], e->workload_uid);
 			details(&a[14], e->details_json);
+		}
+	}
+}
+
+/* An exec's command line, its arguments joined by spaces. */
+static void command_line(const json_t *argv, struct buf *b)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(argv, i, v) {
+		if (i)
+			buf_putc(b, ' ');
+		buf_puts(b, json_string_value(v) ? json_string_value(v) : "");
+	}
+}
+
+void events_analyse(struct analysis *a, Envelope *const *envs, int n)
+{
+	for (int i = 0; a && i < n; i++) {
+		const Lens__V1__KernelEvents *b = envs[i]->kernel_events;
+		for (size_t k = 0; k < b->n_events; k++) {
+			const Lens__V1__KernelEvent *e = b->events[k];
+			if (strcmp(e->type, "exec") != 0 || !*e->pod_uid)
+				continue;
+			json_t *d = json_loads(e->details_json ? e->details_json : "", 0, NULL);
+			struct buf cmd = BUF_INIT;
+			command_line(json_object_get(d, "argv"), &cmd);
+			struct log_record r = {envs[i]->node_name, e->namespace_, e->pod, e->pod_uid,
+					       e->container, "exec", (int64_t)e->unix_ns,
+					       cmd.p ? cmd.p : "", cmd.len};
+			analysis_exec(a, &r, json_object_get(d, "argv"));
+			buf_free(&cmd);
+			json_decref(d);
 		}
 	}
 }

@@ -6,11 +6,15 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "analysis.h"
 #include "envelope.h"
 #include "pgarray.h"
 
 /* The statement that stores the events of n KernelEvents envelopes. */
 void events_stmt(Envelope *const *envs, int n, struct pgarray_stmt *st);
+/* After COMMIT: the execs of pod processes to the analysis (a training
+ * launcher starts a run). */
+void events_analyse(struct analysis *a, Envelope *const *envs, int n);
 
 struct events_filter {
 	const char *node, *namespace_, *pod, *workload; /* pod, workload: name or UID */

@@ -206,3 +206,66 @@ int framework_from_wandb(const json_t *report, struct framework_det *out)
 	from_hints(json_object_get(report, "hints"), out);
 	return out->confidence > 0;
 }
+
+/* Command-line markers: in any argument, lowercase. */
+static const struct {
+	const char *text;
+	const char *wrapper, *base;
+} argv_markers[] = {
+	{"primus", "primus", ""},         {"megatron", "", "megatron"},
+	{"pretrain_gpt", "", "megatron"}, {"pretrain_llama", "", "megatron"},
+	{"deepspeed", "", "deepspeed"},   {"lightning", "lightning", ""},
+};
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* torchrun, deepspeed, or python -m <a launcher module>. */
+static bool launcher(const json_t *argv)
+{
+	static const char *const bins[] = {"torchrun", "deepspeed"};
+	static const char *const modules[] = {"torch.distributed.run", "torch.distributed.launch",
+					      "deepspeed.launcher.runner"};
+	const char *prog = basename_of(json_string_value(json_array_get(argv, 0)));
+	for (size_t i = 0; i < sizeof bins / sizeof bins[0]; i++)
+		if (strcmp(prog, bins[i]) == 0)
+			return true;
+	for (size_t i = 1; i + 1 < json_array_size(argv); i++) {
+		const char *arg = json_string_value(json_array_get(argv, i));
+		if (!arg || strcmp(arg, "-m") != 0)
+			continue;
+		const char *m = json_string_value(json_array_get(argv, i + 1));
+		for (size_t k = 0; m && k < sizeof modules / sizeof modules[0]; k++)
+			if (strcmp(m, modules[k]) == 0)
+				return true;
+	}
+	return false;
+}
+
+int framework_from_argv(const json_t *argv, struct framework_det *out)
+{
+	reset(out);
+	if (!json_is_array(argv) || !json_is_string(json_array_get(argv, 0)))
+		return 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(argv, i, a) {
+		char low[256];
+		const char *v = json_string_value(a);
+		size_t n = 0;
+		for (; v && v[n] && n < sizeof low - 1; n++)
+			low[n] = (char)tolower((unsigned char)v[n]);
+		low[n] = '\0';
+		for (size_t m = 0; m < sizeof argv_markers / sizeof argv_markers[0]; m++)
+			if (strstr(low, argv_markers[m].text)) {
+				set(out, argv_markers[m].wrapper, argv_markers[m].base, 0.8, "cmdline");
+				if (!out->evidence[0])
+					snprintf(out->evidence, sizeof out->evidence, "%s", v);
+			}
+	}
+	const char *prog = basename_of(json_string_value(json_array_get(argv, 0)));
+	return launcher(argv) || (strncmp(prog, "python", 6) == 0 && out->confidence > 0);
+}

@@ -29,8 +29,9 @@
 typedef void (*store_fn)(Envelope *const *envs, int n, struct pgarray_stmt *st);
 
 /* Where each payload type goes: a statement built for a batch of them
- * (inside the transaction), or an in-memory update once it committed. A
- * payload without an entry is kept in the ledger only. */
+ * (inside the transaction), and what follows once it committed (caches,
+ * the analysis) when to_cache. A payload without an entry is kept in the
+ * ledger only. */
 static const struct {
 	int payload_case;
 	store_fn store;
@@ -41,7 +42,7 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_INVENTORY, devices_stmt_inventory, false},
 	{LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES, devices_stmt_events, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP, pods_stmt_maps, true},
-	{LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS, events_stmt, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS, events_stmt, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH, logs_stmt_batches, true},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
@@ -249,6 +250,9 @@ static void update_cache(struct ingest *in, struct ingest_item **items, int n)
 			break;
 		case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
 			logs_analyse(in->cfg.analysis, envs, k);
+			break;
+		case LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS:
+			events_analyse(in->cfg.analysis, envs, k);
 			break;
 		default:
 			if (in->cfg.pods)

@@ -155,14 +155,33 @@ void training_log_mark(struct training *t, const struct log_record *r, const str
 	push(t, it);
 }
 
-void training_log_framework(struct training *t, const struct log_record *r,
-			    const struct framework_det *d)
+/* The evidence of a detection: the marker, and the line it was in. */
+static void push_framework(struct training *t, const struct log_record *r,
+			   const struct framework_det *d, const char *source)
 {
-	json_t *it = trainitem_framework(d, r->pod_uid, "log", r->logged_ns / 1000);
+	json_t *it = trainitem_framework(d, r->pod_uid, source, r->logged_ns / 1000);
 	trainitem_set_pod(it, r->namespace_, r->pod);
 	json_object_set_new(it, "d", json_pack("{s:s,s:s#}", "marker", d->evidence, "line",
 					       r->line, (int)(r->len > 200 ? 200 : r->len)));
 	push(t, it);
+}
+
+void training_log_framework(struct training *t, const struct log_record *r,
+			    const struct framework_det *d)
+{
+	push_framework(t, r, d, "log");
+}
+
+void training_log_launch(struct training *t, const struct log_record *r,
+			 const struct framework_det *d)
+{
+	json_t *it = log_item("launch", r);
+	json_object_set_new(it, "src", json_string("kernel"));
+	json_object_set_new(it, "d", json_pack("{s:s#}", "command", r->line,
+					       (int)(r->len > 200 ? 200 : r->len)));
+	push(t, it);
+	if (d->confidence > 0)
+		push_framework(t, r, d, "cmdline");
 }
 
 static void note_events(struct training *t, PGresult *res, json_t *events)

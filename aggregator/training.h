@@ -52,6 +52,10 @@ void training_log_report(struct training *t, const struct log_record *r, int64_t
 void training_log_mark(struct training *t, const struct log_record *r, const struct trainmark *m);
 void training_log_framework(struct training *t, const struct log_record *r,
 			    const struct framework_det *d);
+/* A pod process started a training launcher (a kernel exec event; r->line
+ * is its command line): a run starts, and d names its framework. */
+void training_log_launch(struct training *t, const struct log_record *r,
+			 const struct framework_det *d);
 
 /* Stores items (a JSON array of trainitem.h's items) now, on c.
  * Returns 0 with the events raised in *events ([{workload_uid, event,

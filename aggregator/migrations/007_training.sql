@@ -105,6 +105,27 @@ CREATE TABLE training_log_patterns (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Ends run p_prev (when there is one) and starts the next, resuming at
+-- iteration p_i (0: from the start): a job's (re)start.
+CREATE FUNCTION lens_training_new_run(p_prev training_runs, p_w text, p_pod text,
+                                      p_t timestamptz, p_i bigint, p_run_id text)
+RETURNS training_runs LANGUAGE plpgsql AS $$
+DECLARE
+    run training_runs%ROWTYPE;
+BEGIN
+    IF p_prev.serial IS NOT NULL THEN
+        UPDATE training_runs t SET ended_at = coalesce(t.ended_at, p_prev.last_at),
+               end_reason = coalesce(t.end_reason, 'restarted')
+         WHERE t.workload_uid = p_w AND t.serial = p_prev.serial;
+    END IF;
+    INSERT INTO training_runs (workload_uid, serial, run_id, started_at, last_iteration, last_at,
+                               last_pod_uid, pods)
+    VALUES (p_w, coalesce(p_prev.serial, 0) + 1, coalesce(p_run_id, ''), p_t, p_i, p_t, p_pod,
+            CASE WHEN p_i > 0 THEN jsonb_build_object(p_pod, p_i) ELSE '{}' END)
+    RETURNING * INTO run;
+    RETURN run;
+END $$;
+
 -- The run a report of workload w by pod p at iteration i, time t belongs
 -- to (locked, as run), starting a new one (serial + 1) when the report
 -- shows a restart:
@@ -133,22 +154,15 @@ BEGIN
         started := true;
     ELSE
         pod_last := (r.pods ->> p_pod)::bigint;
-        IF p_t > r.last_at AND (
+        started := p_t > r.last_at AND (
                (p_src = 'log' AND pod_last IS NOT NULL AND p_i < pod_last)
             OR (p_src = 'log' AND pod_last IS NULL AND r.last_iteration > 0
                 AND p_i <= r.last_iteration AND p_t - r.last_at > p_gap)
             OR (p_run_id <> '' AND r.run_id <> '' AND p_run_id <> r.run_id)
-            OR (r.ended_at IS NOT NULL AND p_t > r.ended_at)) THEN
-            started := true;
-            UPDATE training_runs t SET ended_at = coalesce(t.ended_at, r.last_at),
-                   end_reason = coalesce(t.end_reason, 'restarted')
-             WHERE t.workload_uid = p_w AND t.serial = r.serial;
-        END IF;
+            OR (r.ended_at IS NOT NULL AND p_t > r.ended_at));
     END IF;
     IF started THEN
-        INSERT INTO training_runs (workload_uid, serial, run_id, started_at, last_at, last_pod_uid)
-        VALUES (p_w, coalesce(r.serial, 0) + 1, coalesce(p_run_id, ''), p_t, p_t, p_pod)
-        RETURNING * INTO run;
+        run := lens_training_new_run(r, p_w, p_pod, p_t, 0, p_run_id);
     ELSE
         IF p_run_id <> '' AND r.run_id = '' THEN
             UPDATE training_runs t SET run_id = p_run_id
@@ -302,77 +316,70 @@ BEGIN
     END IF;
 END $$;
 
--- A checkpoint or end line: p_kind is save_start, save_end, load_start,
--- load_end or end. A save or load is paired by (workload, iteration);
--- its event carries the duration (from the start line's time, or the
--- line's own "took N ms" in p_details). A load starts a new run when the
--- current one has already reported iterations: that is a restart from
--- the checkpoint. Returns the event raised, if any.
+-- A moment of a run: p_kind is launch (the exec of a training launcher,
+-- from the kernel events), save_start, save_end, load_start, load_end (a
+-- checkpoint) or end. A launch or a checkpoint load starts a new run when
+-- there is none, or when the current one has reported iterations (or
+-- ended) before: that is the job (re)starting, resuming at the loaded
+-- iteration. A save or load is paired by (workload, iteration); its event
+-- carries the duration (from the start line's time, or the line's own
+-- "took N ms" in p_details). Returns the event raised, if any.
 CREATE FUNCTION lens_training_mark(p_w text, p_pod text, p_kind text, p_i bigint,
                                    p_t timestamptz, p_details jsonb)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     r training_runs%ROWTYPE;
     k text := split_part(p_kind, '_', 1);
+    src text := CASE WHEN p_kind = 'launch' THEN 'kernel' ELSE 'log' END;
     started timestamptz;
-    ser integer;
     d jsonb := coalesce(p_details, '{}');
+    restart boolean := false;
 BEGIN
-    SELECT * INTO r FROM training_runs WHERE workload_uid = p_w ORDER BY serial DESC LIMIT 1
-       FOR UPDATE;
-    ser := coalesce(r.serial, 1);
-    IF p_kind = 'load_start' OR (p_kind = 'load_end' AND r.last_iteration > 0 AND p_t > r.last_at
-                                 AND NOT EXISTS (SELECT 1 FROM training_checkpoints
-                                                  WHERE workload_uid = p_w AND kind = 'load'
-                                                    AND iteration = p_i)) THEN
-        IF r.serial IS NULL OR (r.last_iteration > 0 AND p_t > r.last_at) THEN
-            IF r.serial IS NOT NULL THEN
-                UPDATE training_runs SET ended_at = coalesce(ended_at, r.last_at),
-                       end_reason = coalesce(end_reason, 'restarted')
-                 WHERE workload_uid = p_w AND serial = r.serial;
-            END IF;
-            ser := coalesce(r.serial, 0) + 1;
-            -- The loaded iteration is where the new run resumes: the
-            -- iterations after it continue this run.
-            INSERT INTO training_runs (workload_uid, serial, started_at, last_iteration, last_at,
-                                       last_pod_uid, pods)
-            VALUES (p_w, ser, p_t, p_i, p_t, p_pod, jsonb_build_object(p_pod, p_i));
-            INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at,
-                                         pod_uid, source, details)
-            VALUES (p_w, ser, 'start', p_i, p_t, p_pod, 'log',
-                    jsonb_build_object('first_iteration', p_i, 'restart', ser > 1,
-                                       'from_checkpoint', true))
-            ON CONFLICT DO NOTHING;
-        END IF;
+    SELECT * INTO r FROM training_runs t WHERE t.workload_uid = p_w ORDER BY t.serial DESC
+     LIMIT 1 FOR UPDATE;
+    IF p_kind IN ('launch', 'load_start')
+       OR (p_kind = 'load_end' AND NOT EXISTS (SELECT 1 FROM training_checkpoints c
+                                                WHERE c.workload_uid = p_w AND c.kind = 'load'
+                                                  AND c.iteration = p_i)) THEN
+        restart := r.serial IS NULL OR (r.last_iteration > 0 AND p_t > r.last_at)
+                   OR (r.ended_at IS NOT NULL AND p_t > r.ended_at);
+    END IF;
+    IF restart THEN
+        r := lens_training_new_run(r, p_w, p_pod, p_t,
+                                   CASE WHEN p_kind = 'launch' THEN 0 ELSE p_i END, '');
+        PERFORM lens_training_event(p_w, r.serial, 'start', r.last_iteration, p_t, p_pod, src,
+                                    jsonb_build_object('first_iteration', r.last_iteration,
+                                                       'restart', r.serial > 1)
+                                    || CASE WHEN p_kind = 'launch' THEN d
+                                            ELSE '{"from_checkpoint": true}' END);
+    END IF;
+    IF p_kind = 'launch' THEN
+        RETURN CASE WHEN restart THEN 'start' END;
     END IF;
     IF p_kind IN ('save_start', 'load_start') THEN
         INSERT INTO training_checkpoints (workload_uid, kind, iteration, started_at, details)
         VALUES (p_w, k, p_i, p_t, d)
         ON CONFLICT (workload_uid, kind, iteration) DO UPDATE SET started_at = excluded.started_at,
             details = excluded.details;
-        RETURN NULL;
+        RETURN CASE WHEN restart THEN 'start' END;
     END IF;
     IF p_kind = 'end' THEN
-        UPDATE training_runs SET ended_at = p_t, end_reason = coalesce(d ->> 'reason', 'finished')
-         WHERE workload_uid = p_w AND serial = ser;
-        INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                     source, details)
-        VALUES (p_w, ser, 'end', coalesce(p_i, r.last_iteration, 0), p_t, p_pod, 'log', d)
-        ON CONFLICT DO NOTHING;
-        RETURN 'end';
+        UPDATE training_runs t SET ended_at = p_t, end_reason = coalesce(d ->> 'reason', 'finished')
+         WHERE t.workload_uid = p_w AND t.serial = coalesce(r.serial, 1);
+        RETURN CASE WHEN lens_training_event(p_w, coalesce(r.serial, 1), 'end',
+                                             coalesce(p_i, r.last_iteration, 0), p_t, p_pod, src, d)
+                    THEN 'end' END;
     END IF;
-    DELETE FROM training_checkpoints WHERE workload_uid = p_w AND kind = k AND iteration = p_i
-    RETURNING started_at, details || d INTO started, d;
+    DELETE FROM training_checkpoints c WHERE c.workload_uid = p_w AND c.kind = k AND c.iteration = p_i
+    RETURNING c.started_at, c.details || d INTO started, d;
     d := coalesce(d, p_details, '{}');
     IF NOT d ? 'duration_ms' AND started IS NOT NULL AND p_t >= started THEN
         d := d || jsonb_build_object('duration_ms',
                                      round(extract(epoch FROM p_t - started) * 1000));
     END IF;
-    INSERT INTO training_events (workload_uid, serial, type, iteration, occurred_at, pod_uid,
-                                 source, details)
-    VALUES (p_w, ser, 'checkpoint_' || k, p_i, p_t, p_pod, 'log', d)
-    ON CONFLICT DO NOTHING;
-    RETURN 'checkpoint_' || k;
+    RETURN CASE WHEN lens_training_event(p_w, coalesce(r.serial, 1), 'checkpoint_' || k, p_i, p_t,
+                                         p_pod, src, d)
+                THEN 'checkpoint_' || k END;
 END $$;
 
 -- Open runs whose pod is gone ended with it. Runs with no report for N
@@ -463,8 +470,8 @@ CREATE FUNCTION lens_pod_workload_uids(p_pod text) RETURNS text[] LANGUAGE sql S
 $$;
 
 -- One flush of the training analysis, in order: p_items is a JSON array of
--- {"k": report | save_start | save_end | load_start | load_end | end |
--- framework, "w": [workload uids] (else the pod's), "p": pod uid (else
+-- {"k": report | launch | save_start | save_end | load_start | load_end |
+-- end | framework, "w": [workload uids] (else the pod's), "p": pod uid (else
 -- found by "ns" and "pod", the names), "src", "i": iteration, "t":
 -- microseconds since the epoch, "perf", "run", "d": details}. Returns each
 -- event raised, and "unattributed" for an item of no known pod.

@@ -1,8 +1,10 @@
-/* libFuzzer target: the bodies an in-pod WandB hook posts (any pod can
- * post them): metrics, logs and detection reports into store items. */
+/* libFuzzer target: the JSON the training intake takes from outside: the
+ * bodies an in-pod WandB hook posts (any pod can post them) into store
+ * items, and an exec event's argv (any pod process's command line). */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "framework.h"
 #include "wandb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -18,6 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wandb_metrics(req, &who, ws, 1, items, &n, err, sizeof err);
 	wandb_logs(req, &who, ws, 1, items, &n, err, sizeof err);
 	wandb_detection(req, &who, ws, 1, items, &n, err, sizeof err);
+	struct framework_det d;
+	framework_from_argv(json_object_get(req, "argv"), &d);
+	framework_from_argv(req, &d);
 	json_decref(items);
 	json_decref(ws);
 	json_decref(req);

@@ -84,6 +84,10 @@ EOF
 chmod +x "$INPOD"
 inpod() { "$INPOD" "$@"; }
 inpod /bin/echo hello-lens exec-test >/dev/null
+# A training launcher (a copy of true named torchrun, with Megatron's entry
+# script as its argument).
+cp /bin/true "$T/torchrun"
+inpod "$T/torchrun" --nproc_per_node=8 /workspace/Megatron-LM/pretrain_gpt.py --tensor-model-parallel-size 8
 inpod "$T/crash" 2>/dev/null
 "$INPOD" sleep 300 &
 victim=$!
@@ -99,6 +103,10 @@ events() { curl -sf "$API/api/v1/events?node=kev-node&limit=1000$1"; }
 have() { events "${2:-}" | jq -e "$1" >/dev/null; }
 check "the exec arrives with its argv" wait_for 15 have \
   '.items[] | select(.type == "exec" and .details.argv == ["/bin/echo","hello-lens","exec-test"])'
+check "a training launcher's exec starts a run of the pod's workload" wait_for 15 sh -c \
+  "[ \"\$(psql '$DB_URL' -Atqc \"SELECT source || ' ' || serial || ' ' || iteration FROM training_events WHERE workload_uid = '$W_UID' AND type = 'start'\")\" = 'kernel 1 0' ]"
+check_eq "its command line names the framework" "megatron|cmdline|0.8" \
+  "$(sql "SELECT base_framework, method, confidence FROM framework_detections WHERE workload_uid = '$W_UID' AND source = 'cmdline'")"
 check "the segfault arrives as a crash by SIGSEGV" wait_for 10 have \
   '.items[] | select(.type == "exit" and .comm == "crash" and .details.how == "crashed" and .details.signal == "SIGSEGV")'
 check "the SIGKILL names its sender and target" wait_for 10 have \

@@ -97,12 +97,45 @@ static void test_wandb_ranking(void **state)
 	}
 }
 
+static int argv_of(const char *json, struct framework_det *d)
+{
+	json_t *a = json_loads(json, 0, NULL);
+	int rc = framework_from_argv(a, d);
+	json_decref(a);
+	return rc;
+}
+
+/* Launchers start training; a plain python script or tool does not. */
+static void test_command_lines(void **state)
+{
+	(void)state;
+	struct framework_det d;
+	assert_int_equal(argv_of("[\"/usr/local/bin/torchrun\",\"--nproc_per_node=8\",\"/workspace/Megatron-LM/pretrain_gpt.py\"]", &d), 1);
+	assert_string_equal(d.base, "megatron");
+	assert_string_equal(d.method, "cmdline");
+	assert_true(d.confidence > 0.79 && d.confidence < 0.81);
+	assert_int_equal(argv_of("[\"python3\",\"-m\",\"torch.distributed.run\",\"train.py\"]", &d), 1);
+	assert_true(d.confidence == 0); /* a launch, of no framework it names */
+	assert_int_equal(argv_of("[\"deepspeed\",\"--num_gpus\",\"8\",\"train.py\"]", &d), 1);
+	assert_string_equal(d.base, "deepspeed");
+	assert_int_equal(argv_of("[\"/usr/bin/python\",\"/opt/primus/examples/train.py\",\"--backend\",\"megatron\"]", &d), 1);
+	assert_string_equal(d.wrapper, "primus");
+	assert_string_equal(d.base, "megatron");
+	assert_int_equal(argv_of("[\"python3\",\"serve.py\"]", &d), 0);
+	assert_int_equal(argv_of("[\"/bin/echo\",\"megatron\"]", &d), 0);
+	assert_int_equal(argv_of("[\"python3\",\"-m\"]", &d), 0);
+	assert_int_equal(argv_of("[]", &d), 0);
+	assert_int_equal(argv_of("[1,2]", &d), 0);
+	assert_int_equal(framework_from_argv(NULL, &d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_markers),
 		cmocka_unit_test(test_wandb_reference_sample),
 		cmocka_unit_test(test_wandb_ranking),
+		cmocka_unit_test(test_command_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
