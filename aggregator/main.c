@@ -237,11 +237,12 @@ static void stop(struct aggregator *g)
 	receiver_pause(g->receiver);
 	ingest_stop(g->ingest);
 	receiver_stop(g->receiver);
-	/* After ingest: the lines it stored last are analysed and flushed. */
-	training_stop(g->training);
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
+	/* After ingest and the API: what the lines they stored last showed is
+	 * flushed. */
+	training_stop(g->training);
 	db_pool_free(g->pool);
 	devcache_free(g->cache);
 	podcache_free(g->pods);

@@ -43,6 +43,17 @@ static int resolve(PGconn *c, const char *workload, char *uid, size_t cap, char 
 	return 0;
 }
 
+/* A workload's framework detections, the most confident first. */
+static int detections(PGconn *c, const char *uid, json_t **out, char *err, size_t errlen)
+{
+	const char *p[] = {uid};
+	return rows(c,
+		    "SELECT source, wrapper_framework, base_framework, confidence, method,"
+		    " evidence, detected_at FROM framework_detections WHERE workload_uid = $1"
+		    " ORDER BY confidence DESC, detected_at DESC",
+		    1, p, out, err, errlen);
+}
+
 static const char *source_param(const struct trainquery *q)
 {
 	return q->data_source ? q->data_source : "";
@@ -95,8 +106,9 @@ int trainquery_available(PGconn *c, void *arg, json_t **out, char *err, size_t e
 	return rc;
 }
 
-/* metrics= as an array literal: "a,b", Grafana's "{a,b}", or NULL for all. */
-static const char *metric_list(const char *metrics, struct pgarray *a)
+/* A list parameter (metrics=, type=) as an array literal: "a,b",
+ * Grafana's "{a,b}", or NULL for all. */
+static const char *name_list(const char *metrics, struct pgarray *a)
 {
 	if (!metrics || !*metrics || strcmp(metrics, "all") == 0 || strcmp(metrics, "{all}") == 0)
 		return NULL;
@@ -154,7 +166,7 @@ int trainquery_data(PGconn *c, void *arg, json_t **out, char *err, size_t errlen
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
 	pgarray_init(&a);
 	if (!rc)
-		rc = points(c, uid, source_param(q), metric_list(q->metrics, &a), q->start_ms,
+		rc = points(c, uid, source_param(q), name_list(q->metrics, &a), q->start_ms,
 			    q->end_ms, &items, err, errlen);
 	pgarray_free(&a);
 	if (rc)
@@ -255,11 +267,7 @@ int trainquery_summary(PGconn *c, void *arg, json_t **out, char *err, size_t err
 			  " LIMIT 1",
 			  1, p, &latest, err, errlen);
 	if (!rc)
-		rc = rows(c,
-			  "SELECT source, wrapper_framework, base_framework, confidence, method,"
-			  " evidence, detected_at FROM framework_detections WHERE workload_uid = $1"
-			  " ORDER BY confidence DESC, detected_at DESC",
-			  1, p, &fw, err, errlen);
+		rc = detections(c, uid, &fw, err, errlen);
 	if (!rc)
 		rc = rows(c,
 			  "SELECT type, serial, iteration, occurred_at, source, details"
@@ -287,28 +295,26 @@ int trainquery_summary(PGconn *c, void *arg, json_t **out, char *err, size_t err
 	return rc;
 }
 
+#define TEVENTS_WHERE                                                             \
+	" WHERE ($1::text IS NULL OR e.workload_uid = lens_workload_uid($1))"      \
+	" AND ($2::text[] IS NULL OR e.type = ANY ($2::text[]))"                  \
+	" AND ($3::timestamptz IS NULL OR e.occurred_at >= $3::timestamptz)"      \
+	" AND ($4::timestamptz IS NULL OR e.occurred_at < $4::timestamptz)"
+
 int trainquery_events(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
 {
 	struct trainquery *q = arg;
 	struct pgarray types;
 	pgarray_init(&types);
-	const char *p[] = {q->workload, metric_list(q->types, &types), q->since, q->until};
+	const char *p[] = {q->workload, name_list(q->types, &types), q->since, q->until};
 	int rc = pgjson_page(
 		c,
 		"SELECT e.id, e.workload_uid, w.name AS workload, w.namespace, e.serial, e.type,"
 		" e.iteration, e.occurred_at, e.pod_uid, e.source, e.details"
-		" FROM training_events e LEFT JOIN workloads w ON w.uid = e.workload_uid"
-		" WHERE ($1::text IS NULL OR e.workload_uid = lens_workload_uid($1))"
-		" AND ($2::text[] IS NULL OR e.type = ANY ($2::text[]))"
-		" AND ($3::timestamptz IS NULL OR e.occurred_at >= $3::timestamptz)"
-		" AND ($4::timestamptz IS NULL OR e.occurred_at < $4::timestamptz)"
+		" FROM training_events e LEFT JOIN workloads w ON w.uid = e.workload_uid" TEVENTS_WHERE
 		" ORDER BY e.occurred_at DESC, e.id DESC OFFSET $5 LIMIT $6",
-		"SELECT count(*) FROM training_events e"
-		" WHERE ($1::text IS NULL OR e.workload_uid = lens_workload_uid($1))"
-		" AND ($2::text[] IS NULL OR e.type = ANY ($2::text[]))"
-		" AND ($3::timestamptz IS NULL OR e.occurred_at >= $3::timestamptz)"
-		" AND ($4::timestamptz IS NULL OR e.occurred_at < $4::timestamptz)",
-		4, p, q->offset, q->limit, NULL, NULL, out, err, errlen);
+		"SELECT count(*) FROM training_events e" TEVENTS_WHERE, 4, p, q->offset, q->limit,
+		NULL, NULL, out, err, errlen);
 	pgarray_free(&types);
 	return rc;
 }
@@ -319,13 +325,8 @@ int trainquery_framework(PGconn *c, void *arg, json_t **out, char *err, size_t e
 	char uid[256];
 	json_t *fw;
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
-	const char *p[] = {uid};
 	if (!rc)
-		rc = rows(c,
-			  "SELECT source, wrapper_framework, base_framework, confidence, method,"
-			  " evidence, detected_at FROM framework_detections WHERE workload_uid = $1"
-			  " ORDER BY confidence DESC, detected_at DESC",
-			  1, p, &fw, err, errlen);
+		rc = detections(c, uid, &fw, err, errlen);
 	if (!rc && !json_array_size(fw)) {
 		json_decref(fw);
 		return -ENOENT;
