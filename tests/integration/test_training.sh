@@ -10,17 +10,20 @@
 . "$(dirname "$0")/lib.sh"
 
 UA=5d6e7f80-9a1b-4c2d-8e3f-405162738495
+UB=6e7f8091-ab2c-4d3e-9f40-516273849506
 DIR=$T/pods/ml_llama-0_$UA/main
-mkdir -p "$DIR"
+mkdir -p "$DIR" "$T/pods/ml_resume-0_$UB/main"
 : >"$DIR/0.log"
 now=$(date +%s)
 # at SECONDS_FROM_NOW TEXT: one CRI line written at that time ("now" is
-# when the test started; "live" is the moment the line is written).
+# when the test started; "live" is the moment the line is written), into
+# pod A's log (LOG names another).
+LOG=$DIR/0.log
 at() {
   local t
   if [ "$1" = live ]; then t=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
   else t=$(date -u -d "@$((now + $1))" +%Y-%m-%dT%H:%M:%S.%NZ); fi
-  printf '%s stdout F %s\n' "$t" "$2" >>"$DIR/0.log"
+  printf '%s stdout F %s\n' "$t" "$2" >>"$LOG"
 }
 # iter T ITERATION MS LOSS [PREFIX]: a Primus iteration line (ROCm memory).
 iter() {
@@ -82,6 +85,20 @@ check_eq "three iterations 50% slower than the median are one slowdown" "110|150
 check_eq "a NaN loss is an event" "60" "$(ev nan_loss iteration)"
 check_eq "the framework comes from the log's markers" "primus|megatron|log" \
   "$(q "SELECT wrapper_framework, base_framework, source FROM framework_detections WHERE workload_uid = '$UA'")"
+
+# ---- Pod B, long enough ago not to hang: the job restarts from its checkpoint.
+LOG=$T/pods/ml_resume-0_$UB/main/0.log
+for i in 1 2 3; do iter $((i - 95)) $((i * 10)) 1000.0 2.$i; done
+at -85 " loading distributed checkpoint from /ckpt/resume at iteration 20"
+at -82 "  successfully loaded checkpoint from /ckpt/resume [ t 1/8, p 1/1 ] at iteration 20"
+iter -81 21 1000.0 2.21
+iter -80 22 1000.0 2.22
+LOG=$DIR/0.log
+check "a checkpoint load after iterations starts run 2 at the loaded iteration" wait_for 20 sh -c \
+  "[ \"\$(psql '$DB_URL' -Atqc \"SELECT string_agg(serial || ':' || iteration, ' ' ORDER BY serial, iteration) FROM training_performance WHERE workload_uid = '$UB'\")\" = '1:10 1:20 1:30 2:21 2:22' ]"
+check_eq "the load is an event with its duration, the restart a start from the checkpoint" \
+  "checkpoint_load:2:20:3000 start:2:20:true" \
+  "$(q "SELECT string_agg(type || ':' || serial || ':' || iteration || ':' || coalesce(details->>'duration_ms', details->>'from_checkpoint'), ' ' ORDER BY type) FROM training_events WHERE workload_uid = '$UB' AND serial = 2")"
 
 # ---- Run 2, just now: the job restarted from scratch, then stalls.
 for i in 1 2 3 4 5; do iter $((i - 6)) $((i * 10)) 1000.0 3.0$i; done
