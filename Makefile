@@ -16,7 +16,7 @@ else
 endif
 
 CC ?= cc
-PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2 libbpf libcap libzstd libpcre2-8
+PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2 libbpf libcap libzstd libpcre2-8 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)
@@ -33,10 +33,11 @@ COMMON_SRC := $(wildcard common/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 AGG_SRC := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
+TRACE_SRC := $(wildcard trace/*.c)
 MIGRATIONS := $(sort $(wildcard aggregator/migrations/*.sql))
 
 PROTOS := lens podresources
-GEN := $(foreach p,$(PROTOS),$(B)/gen/$(p).pb-c.c $(B)/gen/$(p).pb-c.h) $(B)/gen/migrations_data.c $(B)/gen/version.h
+GEN := $(foreach p,$(PROTOS),$(B)/gen/$(p).pb-c.c $(B)/gen/$(p).pb-c.h) $(B)/gen/migrations_data.c $(B)/gen/version.h $(B)/gen/opcat_table.h
 OBJ = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 # eBPF: one object per concern, CO-RE against the build machine's BTF,
@@ -49,6 +50,7 @@ LIBCOMMON := $(B)/lib/libcommon.a
 LIBAGENT := $(B)/lib/libagent.a
 LIBAGG := $(B)/lib/libaggregator.a
 LIBCLI := $(B)/lib/libcli.a
+LIBTRACE := $(B)/lib/libtrace.a
 
 BINS := $(B)/bin/lens-agent $(B)/bin/lens-aggregator $(B)/bin/lensctl
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -102,11 +104,18 @@ $(B)/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(B)/gen
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
+# TraceLens's op categories, sorted by name (C locale) for a binary search.
+$(B)/gen/opcat_table.h: trace/op_category_registry.csv scripts/gen-opcat.sh
+	@mkdir -p $(B)/gen
+	@scripts/gen-opcat.sh $< > $@.tmp && mv $@.tmp $@
+
 # Objects --------------------------------------------------------------------
 $(B)/obj/%.o: %.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h | $(B)/gen/version.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -Ibpf -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) -Iagent -Iaggregator -Icli -Ibpf -Itrace -MMD -MP -c $< -o $@
+
+$(call OBJ,trace/traceops.c): $(B)/gen/opcat_table.h
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/lens.pb-c.h $(B)/gen/podresources.pb-c.h
 	@mkdir -p $(dir $@)
@@ -120,6 +129,7 @@ $(LIBCOMMON): $(call OBJ,$(COMMON_SRC)) $(B)/obj/gen/lens.pb-c.o $(B)/obj/gen/po
 $(LIBAGENT): $(call OBJ,$(AGENT_SRC))
 $(LIBAGG): $(call OBJ,$(AGG_SRC)) $(B)/obj/gen/migrations_data.o
 $(LIBCLI): $(call OBJ,$(CLI_SRC))
+$(LIBTRACE): $(call OBJ,$(TRACE_SRC))
 $(B)/lib/%.a:
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
@@ -127,18 +137,18 @@ $(B)/lib/%.a:
 # Programs -------------------------------------------------------------------
 $(B)/bin/lens-agent: $(call OBJ,agent/main.c) $(LIBAGENT) $(LIBCOMMON)
 $(B)/bin/lens-aggregator: $(call OBJ,aggregator/main.c) $(LIBAGG) $(LIBCOMMON)
-$(B)/bin/lensctl: $(call OBJ,cli/main.c) $(LIBCLI) $(LIBCOMMON)
+$(B)/bin/lensctl: $(call OBJ,cli/main.c) $(LIBCLI) $(LIBTRACE) $(LIBCOMMON)
 $(BINS):
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Tests ----------------------------------------------------------------------
-$(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCLI) $(LIBCOMMON)
+$(B)/tests/test_%: $(call OBJ,tests/unit/test_%.c) $(LIBAGENT) $(LIBAGG) $(LIBCLI) $(LIBTRACE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBAGG) $(LIBCOMMON)
+$(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBAGG) $(LIBTRACE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -43,6 +43,7 @@ int cmd_describe(struct cmd_ctx *ctx);
 int cmd_events(struct cmd_ctx *ctx);
 int cmd_logs(struct cmd_ctx *ctx);
 int cmd_training(struct cmd_ctx *ctx);
+int cmd_trace(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does. */
 void cmd_print_json(json_t *v);

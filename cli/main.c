@@ -56,6 +56,9 @@ static const char usage[] =
 	"  training WORKLOAD\n"
 	"                 a training job: iteration, progress, loss, TFLOP/s, tokens/s/GPU,\n"
 	"                 ETA, framework, run and events (--metric NAME [--plot]: one series)\n"
+	"  trace analyze FILE\n"
+	"                 a PyTorch profiler trace (.json or .json.gz) analysed here: GPU\n"
+	"                 timeline, streams, ops by category, collectives (-o json)\n"
 	"  describe workload NAME|UID\n"
 	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
@@ -80,6 +83,7 @@ static const struct {
 	{"log", cmd_logs},
 	{"event", cmd_events},
 	{"training", cmd_training},
+	{"trace", cmd_trace},
 };
 
 void cmd_print_json(json_t *v)
