@@ -236,7 +236,8 @@ static json_t *summary(const struct trace *t, const struct launchers *ls, bool b
 /* The launchers with the most direct kernel time. */
 static json_t *top_launchers(const struct trace *t, struct launchers *ls)
 {
-	qsort(ls->v, ls->n, sizeof *ls->v, by_launcher_direct);
+	if (ls->n)
+		qsort(ls->v, ls->n, sizeof *ls->v, by_launcher_direct);
 	json_t *rows = json_array();
 	for (uint32_t i = 0; i < ls->n && i < TOP_LAUNCHERS; i++) {
 		const struct launcher *l = &ls->v[i];
