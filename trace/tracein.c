@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define IN_CHUNK (256u << 10)
-#define BUF_START (4u << 20)
+#define IN_CHUNK (64u << 10)
+#define BUF_START (256u << 10)
 #define META_MAX (1u << 20)
 #define NO_MARK SIZE_MAX
 
@@ -316,16 +316,19 @@ static int scan(struct reader *r)
 	return 0;
 }
 
-/* Starts capturing the value at pos. */
-static void capture(struct reader *r, enum state next)
+/* Starts capturing the value at pos; -1 when no value starts there. */
+static int capture(struct reader *r, enum state next)
 {
 	char c = r->buf[r->pos];
+	if (!strchr("{[\"-0123456789tfn", c) || !c)
+		return -1;
 	r->mark = r->pos;
 	r->depth = c == '{' || c == '[';
 	r->in_str = c == '"';
 	r->scalar = !r->depth && !r->in_str;
 	r->pos += !r->scalar;
 	r->state = next;
+	return 0;
 }
 
 /* The captured element, NUL-terminated in place for the callback. */
@@ -380,8 +383,7 @@ static int step(struct reader *r)
 		}
 		if (c != '"')
 			break;
-		capture(r, S_SKIP); /* S_SKIP marks "a key" for deliver */
-		return 0;
+		return capture(r, S_SKIP); /* S_SKIP marks "a key" for deliver */
 	case S_COLON:
 		if (c != ':')
 			break;
@@ -392,18 +394,20 @@ static int step(struct reader *r)
 		if (strcmp(r->key, "traceEvents") == 0 && c == '[') {
 			r->pos++;
 			r->state = S_ARRAY;
-		} else {
-			capture(r, S_META);
+			return 0;
 		}
-		return 0;
+		if (capture(r, S_META) == 0)
+			return 0;
+		break;
 	case S_ARRAY:
 		if (c == ']') {
 			r->pos++;
 			r->state = S_KEY;
-		} else {
-			capture(r, S_EVENT);
+			return 0;
 		}
-		return 0;
+		if (capture(r, S_EVENT) == 0)
+			return 0;
+		break;
 	default:
 		break;
 	}
