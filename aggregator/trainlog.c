@@ -101,34 +101,6 @@ static bool number(const char **p, double *v, const char **tok)
 	return true;
 }
 
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? exactly: what JSON takes
- * of what strtod reads ("+1", ".5", "5.", "0x1p3" and "nan" are not). */
-static bool json_number(const char *s, size_t n)
-{
-	size_t i = s[0] == '-';
-	size_t d = i;
-	while (i < n && isdigit((unsigned char)s[i]))
-		i++;
-	if (i == d || (s[d] == '0' && i > d + 1))
-		return false;
-	if (i < n && s[i] == '.') {
-		size_t f = ++i;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-		if (i == f)
-			return false;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i += i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-');
-		size_t e = ++i;
-		while (i < n && isdigit((unsigned char)s[i]))
-			i++;
-		if (i == e)
-			return false;
-	}
-	return i == n;
-}
-
 /* Field f is v; tok/end, when given, is the text it was read from. */
 static void set(struct trainlog_line *l, enum trainlog_field f, double v, const char *tok,
 		const char *end)
@@ -136,7 +108,7 @@ static void set(struct trainlog_line *l, enum trainlog_field f, double v, const 
 	l->v[f] = v;
 	l->present |= 1u << f;
 	size_t n = tok ? (size_t)(end - tok) : 0;
-	if (n && n < TL_TEXT_MAX && !isnan(v) && json_number(tok, n)) {
+	if (n && n < TL_TEXT_MAX && !isnan(v) && jsonx_number_syntax(tok, n)) {
 		memcpy(l->text[f], tok, n);
 		l->text[f][n] = '\0';
 	}

@@ -32,3 +32,28 @@ void jsonx_write_num(struct buf *b, double v)
 	else
 		buf_printf(b, "%.15g", v);
 }
+
+bool jsonx_number_syntax(const char *s, size_t n)
+{
+	size_t i = n && s[0] == '-', d = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == d || (s[d] == '0' && i > d + 1))
+		return false;
+	if (i < n && s[i] == '.') {
+		size_t f = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == f)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i += i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-');
+		size_t e = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == e)
+			return false;
+	}
+	return i == n;
+}

@@ -7,6 +7,7 @@
 #define LENS_JSONX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "buf.h"
 
@@ -15,6 +16,10 @@ const char *jsonx_str(const json_t *o, const char *key);
 /* s as a quoted JSON string (NULL as ""); control characters, quotes and
  * backslashes escaped, other bytes as they are (callers pass UTF-8). */
 void jsonx_write_str(struct buf *b, const char *s);
+/* Whether s[0..n) is a number in JSON's syntax exactly:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ("+1", ".5", "5.", "01",
+ * "0x10", "nan" are not, though strtod reads them). */
+bool jsonx_number_syntax(const char *s, size_t n);
 /* A number as JSON: integers exactly, others to 15 significant digits
  * (the decimal they were written as); NaN and infinities as "NaN". */
 void jsonx_write_num(struct buf *b, double v);

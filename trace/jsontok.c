@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonx.h"
+
 static void blanks(struct jcur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
@@ -114,29 +116,27 @@ static const bool numchar[256] = {['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1, ['
 
 bool jtok_number(const char *s, size_t n, double *out, bool *integral, int64_t *i)
 {
-	size_t k = s[0] == '-';
-	if (n == 0 || k >= n || s[k] < '0' || s[k] > '9' || (s[k] == '0' && k + 1 < n &&
-							       s[k + 1] >= '0' && s[k + 1] <= '9'))
+	if (n == 0 || !jsonx_number_syntax(s, n))
 		return false;
 	/* Integers, the common case, without strtod. */
+	size_t k = s[0] == '-', d = k;
 	uint64_t v = 0;
-	size_t d = k;
-	while (d < n && s[d] >= '0' && s[d] <= '9' && v < UINT64_MAX / 10)
+	while (d < n && s[d] >= '0' && s[d] <= '9' && d - k < 18)
 		v = v * 10 + (uint64_t)(s[d++] - '0');
-	if (d == n && d - k <= 18) {
+	if (d == n) {
 		*integral = true;
 		*i = k ? -(int64_t)v : (int64_t)v;
 		*out = (double)*i;
 		return true;
 	}
-	char tmp[64], *end;
+	char tmp[64];
 	if (n >= sizeof tmp)
 		return false;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	*out = strtod(tmp, &end);
+	*out = strtod(tmp, NULL);
 	*integral = false;
-	return !*end && isfinite(*out);
+	return isfinite(*out);
 }
 
 static int number(struct jcur *c, struct jval *v)

@@ -391,7 +391,11 @@ static int step(struct reader *r)
 		r->state = S_VALUE;
 		return 0;
 	case S_VALUE:
-		if (strcmp(r->key, "traceEvents") == 0 && c == '[') {
+		if (strcmp(r->key, "traceEvents") == 0) {
+			if (c != '[') {
+				fail(r, "traceEvents is not an array");
+				return -1;
+			}
 			r->pos++;
 			r->state = S_ARRAY;
 			return 0;
