@@ -86,6 +86,10 @@ $B/tests/bench_trainlog --lines 4000000
 scripts/bench-training.sh "$B"
 
 echo
+echo "Profiler traces (tests/data/traces: every table of lensctl trace analyze, a fresh process per file)"
+scripts/bench-trace.sh "$B"
+
+echo
 echo "Container logs (150-byte CRI lines)"
 scripts/bench-logs.sh "$B"
 
