@@ -73,3 +73,13 @@ void table_free(struct table *t)
 	free(t->cells);
 	free(t);
 }
+
+const char *table_num(const json_t *o, const char *key, const char *fmt, char *buf, size_t cap)
+{
+	const json_t *v = json_object_get(o, key);
+	if (json_is_number(v))
+		snprintf(buf, cap, fmt, json_number_value(v));
+	else
+		snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
+	return buf;
+}

@@ -3,6 +3,7 @@
 #ifndef LENS_TABLE_H
 #define LENS_TABLE_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 struct table;
@@ -15,5 +16,8 @@ void table_print(const struct table *t, FILE *out);
 /* The same, every line indented (tables nested in `describe` output). */
 void table_print_indented(const struct table *t, FILE *out, int indent);
 void table_free(struct table *t);
+/* A cell from a JSON member: a number printed with fmt, a string as it
+ * is, anything else empty. Returns buf. */
+const char *table_num(const json_t *o, const char *key, const char *fmt, char *buf, size_t cap);
 
 #endif

@@ -10,16 +10,6 @@
 #include "table.h"
 #include "trace.h"
 
-static const char *num(const json_t *o, const char *key, const char *fmt, char *buf, size_t cap)
-{
-	const json_t *v = json_object_get(o, key);
-	if (json_is_number(v))
-		snprintf(buf, cap, fmt, json_number_value(v));
-	else
-		snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
-	return buf;
-}
-
 static void print_timelines(const json_t *r)
 {
 	static const char *const h[] = {"TYPE", "LINKED (ms)", "%", "ALL EVENTS (ms)", "%"};
@@ -29,10 +19,10 @@ static void print_timelines(const json_t *r)
 	for (size_t i = 0; i < json_array_size(all); i++) {
 		const json_t *a = json_array_get(all, i), *l = json_array_get(linked, i);
 		char b[4][32];
-		const char *cells[] = {jsonx_str(a, "type"), num(l, "time_ms", "%.3f", b[0], 32),
-				       num(l, "percent", "%.2f", b[1], 32),
-				       num(a, "time_ms", "%.3f", b[2], 32),
-				       num(a, "percent", "%.2f", b[3], 32)};
+		const char *cells[] = {jsonx_str(a, "type"), table_num(l, "time_ms", "%.3f", b[0], 32),
+				       table_num(l, "percent", "%.2f", b[1], 32),
+				       table_num(a, "time_ms", "%.3f", b[2], 32),
+				       table_num(a, "percent", "%.2f", b[3], 32)};
 		table_add(t, cells);
 	}
 	printf("\nGPU TIMELINE (linked: GPU events with their CPU launch, as TraceLens reports it)\n");
@@ -89,10 +79,10 @@ static void print_ops(const json_t *r)
 	json_t *x;
 	json_array_foreach(json_object_get(r, "ops_summary_by_category"), i, x) {
 		char b[4][32];
-		const char *cells[] = {jsonx_str(x, "op_category"), num(x, "count", "%.0f", b[0], 32),
-				       num(x, "total_direct_kernel_time_ms", "%.3f", b[1], 32),
-				       num(x, "percent", "%.2f", b[2], 32),
-				       num(x, "cumulative_percent", "%.2f", b[3], 32)};
+		const char *cells[] = {jsonx_str(x, "op_category"), table_num(x, "count", "%.0f", b[0], 32),
+				       table_num(x, "total_direct_kernel_time_ms", "%.3f", b[1], 32),
+				       table_num(x, "percent", "%.2f", b[2], 32),
+				       table_num(x, "cumulative_percent", "%.2f", b[3], 32)};
 		table_add(c, cells);
 	}
 	json_array_foreach(json_object_get(r, "ops_summary"), i, x) {
@@ -100,10 +90,10 @@ static void print_ops(const json_t *r)
 			break;
 		char b[4][32], name[80];
 		snprintf(name, sizeof name, "%.79s", jsonx_str(x, "name"));
-		const char *cells[] = {name, num(x, "count", "%.0f", b[0], 32),
-				       num(x, "total_direct_kernel_time_ms", "%.3f", b[1], 32),
-				       num(x, "total_subtree_kernel_time_ms", "%.3f", b[2], 32),
-				       num(x, "percent", "%.2f", b[3], 32),
+		const char *cells[] = {name, table_num(x, "count", "%.0f", b[0], 32),
+				       table_num(x, "total_direct_kernel_time_ms", "%.3f", b[1], 32),
+				       table_num(x, "total_subtree_kernel_time_ms", "%.3f", b[2], 32),
+				       table_num(x, "percent", "%.2f", b[3], 32),
 				       json_string_value(json_array_get(json_object_get(x, "categories"), 0))};
 		table_add(o, cells);
 	}
@@ -126,13 +116,13 @@ static void print_collectives(const json_t *r)
 		char b[8][32];
 		snprintf(b[7], 32, "%.3f", json_number_value(json_object_get(x, "dur_sum_us")) / 1000);
 		const char *cells[] = {jsonx_str(x, "collective"), jsonx_str(x, "dtype"),
-				       num(x, "in_msg_nelems", "%.0f", b[0], 32),
-				       num(x, "group_size", "%.0f", b[1], 32),
-				       num(x, "stream", "%.0f", b[2], 32),
-				       num(x, "count", "%.0f", b[3], 32), b[7],
-				       num(x, "dur_mean_us", "%.3f", b[4], 32),
-				       num(x, "algo_bw_gbps", "%.2f", b[5], 32),
-				       num(x, "bus_bw_gbps", "%.2f", b[6], 32)};
+				       table_num(x, "in_msg_nelems", "%.0f", b[0], 32),
+				       table_num(x, "group_size", "%.0f", b[1], 32),
+				       table_num(x, "stream", "%.0f", b[2], 32),
+				       table_num(x, "count", "%.0f", b[3], 32), b[7],
+				       table_num(x, "dur_mean_us", "%.3f", b[4], 32),
+				       table_num(x, "algo_bw_gbps", "%.2f", b[5], 32),
+				       table_num(x, "bus_bw_gbps", "%.2f", b[6], 32)};
 		table_add(t, cells);
 	}
 	printf("\nCOLLECTIVES (%lld kernels without collective metadata, kept as unknown)\n",

@@ -13,16 +13,6 @@
 #include "plot.h"
 #include "table.h"
 
-/* A number field as text ("" when absent; NaN as "NaN"). */
-static void field(const json_t *o, const char *key, const char *fmt, char *out, size_t cap)
-{
-	const json_t *v = json_object_get(o, key);
-	if (json_is_number(v))
-		snprintf(out, cap, fmt, json_number_value(v));
-	else
-		snprintf(out, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
-}
-
 static void duration(long long s, char *out, size_t cap)
 {
 	if (s >= 86400)
@@ -66,9 +56,9 @@ static void print_run(const json_t *run)
 static void print_latest(const json_t *l)
 {
 	char it[32], target[32], pct[32], v[64];
-	field(l, "iteration", "%.0f", it, sizeof it);
-	field(l, "target_iterations", "%.0f", target, sizeof target);
-	field(l, "progress_percent", " (%.1f%%)", pct, sizeof pct);
+	table_num(l, "iteration", "%.0f", it, sizeof it);
+	table_num(l, "target_iterations", "%.0f", target, sizeof target);
+	table_num(l, "progress_percent", " (%.1f%%)", pct, sizeof pct);
 	printf("%-14s%s%s%s%s  at %s\n", "ITERATION", it, *target ? " / " : "", target, pct,
 	       jsonx_str(l, "at"));
 	static const struct {
@@ -80,7 +70,7 @@ static void print_latest(const json_t *l)
 		    {"ITER TIME", "elapsed_time_per_iteration_ms", "%.1f ms"},
 		    {"LR", "learning_rate", "%.3g"}};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		field(l, rows[i].key, rows[i].fmt, v, sizeof v);
+		table_num(l, rows[i].key, rows[i].fmt, v, sizeof v);
 		if (*v)
 			printf("%-14s%s\n", rows[i].label, v);
 	}
@@ -174,9 +164,9 @@ static int series(struct cmd_ctx *ctx, const char *workload)
 		struct table *t = table_new(5, h);
 		json_array_foreach(data, i, p) {
 			char serial[16], it[24], v[64];
-			field(p, "serial", "%.0f", serial, sizeof serial);
-			field(p, "iteration", "%.0f", it, sizeof it);
-			field(p, "value", "%.8g", v, sizeof v);
+			table_num(p, "serial", "%.0f", serial, sizeof serial);
+			table_num(p, "iteration", "%.0f", it, sizeof it);
+			table_num(p, "value", "%.8g", v, sizeof v);
 			char ts[40];
 			long long ms = (long long)json_integer_value(json_object_get(p, "timestamp"));
 			snprintf(ts, sizeof ts, "%lld.%03lld", ms / 1000, ms % 1000);

@@ -169,6 +169,9 @@ if [ -n "${SIM:-}" ]; then
     | cut -c1-150 || true
   demo_training_show
 fi
+echo
+echo "$ lensctl trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz   (the timeline part)"
+"$B/lensctl" trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz | sed -n '1,14p' || true
 cat <<INFO
 
 Lens is running:
@@ -181,6 +184,7 @@ Lens is running:
                     LENS_SERVER=$API build/bin/lensctl logs llama-pretrain-master-0 -f
                     LENS_SERVER=$API build/bin/lensctl training llama-pretrain [--metric lm_loss --plot]
   metrics API       $API/api/v1/workloads/WORKLOAD_UID/metrics/data?metrics=lm_loss,tflops_per_gpu
+  traces            build/bin/lensctl trace analyze FILE.pt.trace.json[.gz] [-o json]
   logs              .run/aggregator.log  .run/agent.log
 
 Press Ctrl-C to stop.
