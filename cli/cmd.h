@@ -30,6 +30,7 @@ struct cmd_ctx {
 	const char *metric;  /* training: --metric */
 	const char *data_source; /* training: --data-source (log, wandb) */
 	bool plot;           /* training: --plot */
+	long long max_events; /* trace analyze: --max-events */
 };
 
 /* Each returns the process exit code. */

@@ -11,7 +11,7 @@
 static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep, *metric,
 	*data_source;
 static int64_t timeout, interval, since;
-static long long iterations;
+static long long iterations, max_events;
 static bool watch, follow, plot;
 
 static const struct cfg_opt options[] = {
@@ -37,6 +37,8 @@ static const struct cfg_opt options[] = {
 	 "training: print this metric's series (lm_loss, tflops_per_gpu, ...)"},
 	{"data-source", NULL, CFG_STR, &data_source, NULL, "training --metric: only log or wandb"},
 	{"plot", NULL, CFG_BOOL, &plot, "false", "training --metric: as a terminal chart"},
+	{"max-events", NULL, CFG_INT, &max_events, "10000000",
+	 "trace analyze: most GPU and CPU events kept (the analysis's memory bound)"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -154,6 +156,7 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	ctx->follow = follow;
 	ctx->container = container, ctx->namespace_ = ns, ctx->grep = grep;
 	ctx->metric = metric, ctx->data_source = data_source, ctx->plot = plot;
+	ctx->max_events = max_events;
 	return -1;
 }
 

@@ -2,6 +2,7 @@
  * trace analysed here, with no server (trace/trace.h): the GPU timeline,
  * per device and stream, the op summaries and the collectives, as tables
  * a person reads or as the JSON programs read. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,7 +157,7 @@ static int analyze(struct cmd_ctx *ctx, const char *path)
 {
 	json_t *r = NULL;
 	char err[512];
-	int rc = trace_analyze(path, &r, err, sizeof err);
+	int rc = trace_analyze(path, (uint64_t)ctx->max_events, &r, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "lensctl: %s: %s\n", path, err);
 		return 1;
@@ -173,5 +174,5 @@ int cmd_trace(struct cmd_ctx *ctx)
 {
 	if (ctx->argc == 2 && strcmp(ctx->argv[0], "analyze") == 0)
 		return analyze(ctx, ctx->argv[1]);
-	return cmd_fail("usage: lensctl trace analyze FILE [-o table|json]") + 1;
+	return cmd_fail("usage: lensctl trace analyze FILE [-o table|json] [--max-events N]") + 1;
 }

@@ -361,6 +361,10 @@ static int on_event(char *text, size_t len, void *arg)
 {
 	struct trace *t = arg;
 	struct ev e;
+	if (t->ngpu + (uint64_t)t->nhost >= t->max_kept) {
+		t->over_budget = true;
+		return 1; /* stop reading: the memory bound */
+	}
 	uint32_t uid = (uint32_t)t->events++;
 	if (!parse(text, len, &e) || e.bad) {
 		t->bad_events++;
@@ -590,17 +594,22 @@ static json_t *report(struct trace *t, const struct tracein_stats *st)
 {
 	struct selection linked = {.linked_only = true}, every = {0};
 	json_t *tl = timeline(t, &linked), *all = timeline(t, &every);
+	bool partial = st->partial || t->over_budget;
 	json_t *o = json_pack(
 		"{s:{s:I,s:I,s:b,s:I,s:I},s:b,s:{s:s,s:s,s:s,s:I,s:I,s:I},s:o,s:o,s:o,s:o}",
 		"file", "bytes", (json_int_t)st->bytes_in, "json_bytes", (json_int_t)st->bytes_json,
 		"gzip", st->gzip, "events", (json_int_t)t->events, "bad_events",
-		(json_int_t)t->bad_events, "partial", st->partial, "linking", "method",
+		(json_int_t)t->bad_events, "partial", partial, "linking", "method",
 		t->link_method, "key", t->key_corr ? "correlation" : "External id", "note",
 		t->link_note, "gpu_events", (json_int_t)t->ngpu, "linked", (json_int_t)t->linked,
 		"unlinked", (json_int_t)(t->ngpu - t->linked), "gpu_timeline",
 		tl ? tl : json_array(), "gpu_timeline_all_events", all ? all : json_array(), "devices",
 		breakdown(t, false), "streams", breakdown(t, true));
-	if (st->partial)
+	if (t->over_budget)
+		json_object_set_new(o, "error",
+				    json_string("the trace has more events than the analysis keeps (its "
+						"memory bound): the report covers the events read before"));
+	else if (st->partial)
 		json_object_set_new(o, "error", json_string(st->error));
 	if (t->rank >= 0)
 		json_object_set_new(o, "rank", json_integer(t->rank));
@@ -641,17 +650,18 @@ static int finish(struct trace *t, int rc, const struct tracein_stats *st, json_
 	return rc;
 }
 
-int trace_analyze(const char *path, json_t **out, char *err, size_t errlen)
+int trace_analyze(const char *path, uint64_t max_events, json_t **out, char *err, size_t errlen)
 {
-	struct trace t = {.rank = -1};
+	struct trace t = {.rank = -1, .max_kept = max_events ? max_events : TRACE_MAX_EVENTS};
 	struct tracein_stats st;
 	int rc = tracein_read(path, on_event, on_meta, &t, &st);
 	return finish(&t, rc, &st, out, err, errlen);
 }
 
-int trace_analyze_mem(const void *data, size_t len, json_t **out, char *err, size_t errlen)
+int trace_analyze_mem(const void *data, size_t len, uint64_t max_events, json_t **out, char *err,
+		      size_t errlen)
 {
-	struct trace t = {.rank = -1};
+	struct trace t = {.rank = -1, .max_kept = max_events ? max_events : TRACE_MAX_EVENTS};
 	struct tracein_stats st;
 	int rc = tracein_read_mem(data, len, on_event, on_meta, &t, &st);
 	return finish(&t, rc, &st, out, err, errlen);

@@ -16,13 +16,20 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* Analyses the trace at path ("-": standard input). Returns 0 with the
+/* Events kept by default (about 100 bytes each, names apart): the bound
+ * of the analysis's memory, whatever the file's size. */
+#define TRACE_MAX_EVENTS 10000000u
+
+/* Analyses the trace at path ("-": standard input), keeping at most
+ * max_events GPU and CPU events (0: TRACE_MAX_EVENTS). Returns 0 with the
  * report in *out, 1 with a partial report (the file ended or broke
- * early: "partial": true and "error" say so), or -1 with err set when
- * nothing could be analysed. */
-int trace_analyze(const char *path, json_t **out, char *err, size_t errlen);
+ * early, or had more events than that: "partial": true and "error" say
+ * so), or -1 with err set when nothing could be analysed. */
+int trace_analyze(const char *path, uint64_t max_events, json_t **out, char *err, size_t errlen);
 /* The same over bytes in memory. */
-int trace_analyze_mem(const void *data, size_t len, json_t **out, char *err, size_t errlen);
+int trace_analyze_mem(const void *data, size_t len, uint64_t max_events, json_t **out, char *err,
+		      size_t errlen);
 
 #endif

@@ -72,6 +72,8 @@ struct trace {
 	uint32_t nflowf, capflowf;
 	/* what the intake saw */
 	uint64_t events, bad_events, ac2g, oldflows;
+	uint64_t max_kept;            /* GPU + host events kept before stopping */
+	bool over_budget;
 	bool key_decided, key_corr;   /* the linking key: correlation or External id */
 	int64_t rank;                 /* distributedInfo.rank, or -1 */
 	/* linking results */

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *out = NULL;
 	char err[256];
-	if (trace_analyze_mem(data, size, &out, err, sizeof err) >= 0)
+	if (trace_analyze_mem(data, size, 0, &out, err, sizeof err) >= 0)
 		json_decref(out);
 	return 0;
 }

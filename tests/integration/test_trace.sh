@@ -98,6 +98,9 @@ check_eq "truncated JSON: partial, with the events before the cut" "1 true" \
 printf '{"traceEvents":[{"ph":"X","cat":"kernel","name":"k","pid":1,"tid":1,"ts":"soon","dur":5},{"ph":"X","cat":"kernel","pid":1,"tid":1},{"ph":"X","cat":"kernel","name":"ok","pid":1,"tid":7,"ts":10,"dur":5,"args":{"stream":7}}]}' >"$T/bad.json"
 check_eq "events with a non-numeric ts or missing fields are counted, the rest analysed" "2 1 0.005" \
   "$("$CTL" trace analyze "$T/bad.json" -o json | jq -r '"\(.file.bad_events) \(.linking.gpu_events) \(.gpu_timeline_all_events[3].time_ms)"')"
+"$CTL" trace analyze "$D/hta-v100-allreduce-rank1.json.gz" -o json --max-events 5000 >"$T/budget.out"; rc=$?
+check_eq "more events than --max-events: a partial report within the memory bound (exit 1)" "1 true true true" \
+  "$rc $(jq -r '"\(.partial) \(.error | test("memory bound")) \(.file.events < 10000)"' "$T/budget.out")"
 echo 'not json at all' >"$T/nojson"
 "$CTL" trace analyze "$T/nojson" >/dev/null 2>"$T/nojson.err"; rc=$?
 check_eq "not a trace: exit 1 and a clear error" "1 true" "$rc $(grep -q 'not a Chrome trace' "$T/nojson.err" && echo true)"

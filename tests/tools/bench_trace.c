@@ -29,7 +29,7 @@ static void child(const char *path, int fd)
 	json_t *out;
 	char err[256];
 	double json_mb = 0;
-	if (trace_analyze(path, &out, err, sizeof err) >= 0) {
+	if (trace_analyze(path, 0, &out, err, sizeof err) >= 0) {
 		json_mb = json_number_value(json_object_get(json_object_get(out, "file"), "json_bytes")) / 1e6;
 		json_decref(out);
 	}

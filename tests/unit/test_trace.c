@@ -184,7 +184,7 @@ static void test_no_gpu(void **state)
 			"\"pid\":1,\"tid\":1,\"ts\":1,\"dur\":2}]}";
 	json_t *out;
 	char err[128];
-	assert_int_equal(trace_analyze_mem(t, strlen(t), &out, err, sizeof err), 0);
+	assert_int_equal(trace_analyze_mem(t, strlen(t), 0, &out, err, sizeof err), 0);
 	assert_int_equal(json_array_size(json_object_get(out, "gpu_timeline")), 0);
 	assert_non_null(json_object_get(out, "note"));
 	json_decref(out);
