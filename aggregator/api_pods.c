@@ -3,23 +3,11 @@
  * cache views the system Lens replaces exposed. */
 #include "api.h"
 
-#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "podcache.h"
 #include "pods.h"
-
-/* Answers a query's result on c: 200 with out, 404 for -ENOENT, 503 else. */
-static void answer(struct http_resp *resp, PGconn *c, int rc, json_t *out, const char *err,
-		   const char *what)
-{
-	if (rc == -ENOENT)
-		http_error(resp, 404, "not_found", "no %s", what);
-	else if (rc)
-		api_db_failed(resp, c, err);
-	else
-		http_json(resp, 200, out);
-}
 
 /* The filters every list shares; -1 with a 400 answered when one is bad. */
 static int read_filter(const struct http_req *req, struct http_resp *resp,
@@ -39,62 +27,66 @@ static int read_filter(const struct http_req *req, struct http_resp *resp,
 typedef int (*list_fn)(PGconn *c, const struct pods_filter *f, json_t **out, char *err,
 		       size_t errlen);
 
+/* What a handler asks of the pod tables, run by api_run. */
+struct pods_query {
+	list_fn list;                    /* a list, filtered by f ... */
+	struct pods_filter f;
+	const char *uid;                 /* ... or one workload ... */
+	const char *node, *device;       /* ... or a device's history */
+	const char *from, *to;
+};
+
+static int run_list(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
+{
+	struct pods_query *q = arg;
+	return q->list(c, &q->f, out, err, errlen);
+}
+
+static int run_workload(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
+{
+	return pods_workload_get(c, ((struct pods_query *)arg)->uid, out, err, errlen);
+}
+
+static int run_history(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
+{
+	struct pods_query *q = arg;
+	return pods_device_history(c, q->node, q->device, q->from, q->to, out, err, errlen);
+}
+
 /* A paged list of the pod tables, filtered as read_filter reads it. */
 static void list(const struct http_req *req, struct http_resp *resp, struct api *a, list_fn fn,
 		 const char *what)
 {
-	struct pods_filter f;
-	PGconn *c;
-	if (read_filter(req, resp, &f) || !(c = api_acquire(a, resp)))
-		return;
-	json_t *out = NULL;
-	char err[256];
-	int rc = fn(c, &f, &out, err, sizeof err);
-	answer(resp, c, rc, out, err, what);
-	db_release(a->pool, c);
+	struct pods_query q = {.list = fn};
+	if (read_filter(req, resp, &q.f) == 0)
+		api_run(a, resp, run_list, &q, what);
 }
 
 void api_pods(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	list(req, resp, arg, pods_list, "pods");
+	list(req, resp, arg, pods_list, "no pods");
 }
 
 void api_workloads(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	list(req, resp, arg, pods_workloads, "workloads");
+	list(req, resp, arg, pods_workloads, "no workloads");
 }
 
 void api_workload(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	struct api *a = arg;
-	PGconn *c = api_acquire(a, resp);
-	if (!c)
-		return;
-	json_t *out = NULL;
-	char err[256];
-	int rc = pods_workload_get(c, http_param(req, "uid"), &out, err, sizeof err);
-	if (rc == -ENOENT)
-		http_error(resp, 404, "not_found", "no workload with UID or name \"%s\"",
-			   http_param(req, "uid"));
-	else
-		answer(resp, c, rc, out, err, "workload");
-	db_release(a->pool, c);
+	struct pods_query q = {.uid = http_param(req, "uid")};
+	char what[320];
+	snprintf(what, sizeof what, "no workload with UID or name \"%s\"", q.uid);
+	api_run(arg, resp, run_workload, &q, what);
 }
 
 void api_device_history(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	struct api *a = arg;
-	const char *node = api_valid_node(resp, http_param(req, "node")), *from, *to;
-	PGconn *c;
-	if (!node || api_time_param(req, resp, "from", &from) || api_time_param(req, resp, "to", &to) ||
-	    !(c = api_acquire(a, resp)))
-		return;
-	json_t *out = NULL;
-	char err[256];
-	int rc = pods_device_history(c, node, http_param(req, "device"), from, to, &out, err,
-				     sizeof err);
-	answer(resp, c, rc, out, err, "device");
-	db_release(a->pool, c);
+	struct pods_query q = {.node = api_valid_node(resp, http_param(req, "node")),
+			       .device = http_param(req, "device")};
+	if (q.node && api_time_param(req, resp, "from", &q.from) == 0 &&
+	    api_time_param(req, resp, "to", &q.to) == 0)
+		api_run(arg, resp, run_history, &q, "no device");
 }
 
 void api_pods_cache(const struct http_req *req, struct http_resp *resp, void *arg)
