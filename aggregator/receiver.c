@@ -247,13 +247,18 @@ void receiver_stop(struct receiver *r)
 		struct timespec ts = {0, 10 * NS_PER_MS};
 		nanosleep(&ts, NULL);
 	}
+	/* Every context's receive is cancelled before the socket goes: nng
+	 * 1.5's socket close with hundreds of receives pending could wait
+	 * forever (seen once in test_pods; see agent/sender.c for the same
+	 * order on the agent's side). */
+	for (int i = 0; i < r->cfg.contexts; i++)
+		if (r->slots[i].aio)
+			nng_aio_stop(r->slots[i].aio);
 	nng_close(r->sock);
 	for (int i = 0; i < r->cfg.contexts; i++) {
 		struct slot *sl = &r->slots[i];
-		if (sl->aio) {
-			nng_aio_stop(sl->aio);
+		if (sl->aio)
 			nng_aio_free(sl->aio);
-		}
 		if (sl->item.env)
 			lens__v1__envelope__free_unpacked(sl->item.env, NULL);
 	}
