@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "framework.h"
+#include "hash.h"
 #include "logpattern.h"
 #include "trainlog.h"
 #include "training.h"
@@ -83,11 +84,7 @@ void analysis_set_patterns(struct analysis *a, struct logpattern_set *s)
 
 static uint64_t pod_key(const struct log_record *r)
 {
-	uint64_t h = 1469598103934665603ull;
-	const char *parts[] = {r->pod_uid, r->namespace_, r->pod};
-	for (int i = 0; i < 3; i++)
-		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	uint64_t h = hash_str(hash_str(hash_str(HASH_INIT, r->pod_uid), r->namespace_), r->pod);
 	return h ? h : 1;
 }
 

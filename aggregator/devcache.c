@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "devnames.h"
+#include "hash.h"
 
 struct entry {
 	struct entry *next;
@@ -26,10 +27,7 @@ struct devcache {
 
 static uint64_t hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return hash_str(HASH_INIT, s);
 }
 
 struct devcache *devcache_new(void)

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "jsontok.h"
 #include "tracein.h"
 #include "tracepriv.h"
@@ -18,10 +19,7 @@
 
 static uint64_t hash(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	return hash_bytes(HASH_INIT, s, n);
 }
 
 const char *trace_name(const struct trace *t, uint32_t id)

@@ -28,7 +28,7 @@ declare -A srcs=(
   [fuzz_fluentbit]="aggregator/fluentbit.c common/clock.c common/buf.c"
   [fuzz_trainlog]="aggregator/trainlog.c aggregator/trainmark.c aggregator/framework.c common/jsonx.c common/buf.c"
   [fuzz_wandb]="aggregator/wandb.c aggregator/trainitem.c aggregator/framework.c common/jsonx.c common/buf.c"
-  [fuzz_trace]="trace/trace.c trace/tracein.c trace/jsontok.c trace/interval.c trace/i64map.c trace/traceops.c trace/tracecoll.c common/buf.c common/jsonx.c"
+  [fuzz_trace]="trace/trace.c trace/tracein.c trace/jsontok.c trace/interval.c trace/i64map.c trace/traceops.c trace/tracecoll.c common/buf.c common/jsonx.c common/hash.c"
 )
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit fuzz_trainlog fuzz_wandb fuzz_trace; do
   n=$((n + 1))
