@@ -128,16 +128,8 @@ void training_log_report(struct training *t, const struct log_record *r, int64_t
 			 const char *perf, size_t perf_len)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "{\"k\":\"report\",\"src\":\"log\",\"p\":");
-	jsonx_write_str(&b, r->pod_uid);
-	buf_puts(&b, ",\"ns\":");
-	jsonx_write_str(&b, r->namespace_);
-	buf_puts(&b, ",\"pod\":");
-	jsonx_write_str(&b, r->pod);
-	buf_printf(&b, ",\"t\":%lld,\"i\":%lld,\"perf\":", (long long)(r->logged_ns / 1000),
-		   (long long)iteration);
-	buf_append(&b, perf, perf_len);
-	buf_putc(&b, '}');
+	trainitem_write_report(&b, r->pod_uid, r->namespace_, r->pod, r->logged_ns / 1000, iteration,
+			       perf, perf_len);
 	push_text(t, b.p, b.len);
 	buf_free(&b);
 	prom_inc(prom_get(t->f_reports, "log"));

@@ -1,10 +1,27 @@
 /* trainitem: constructors of the batch items. */
 #include "trainitem.h"
 
+#include "jsonx.h"
+
 json_t *trainitem_new(const char *kind, const char *pod_uid, const char *source, int64_t t_us)
 {
 	return json_pack("{s:s,s:s,s:s,s:I}", "k", kind, "p", pod_uid ? pod_uid : "", "src", source,
 			 "t", (json_int_t)t_us);
+}
+
+void trainitem_write_report(struct buf *b, const char *pod_uid, const char *namespace_,
+			    const char *pod, int64_t t_us, int64_t iteration, const char *perf,
+			    size_t perf_len)
+{
+	buf_puts(b, "{\"k\":\"report\",\"src\":\"log\",\"p\":");
+	jsonx_write_str(b, pod_uid);
+	buf_puts(b, ",\"ns\":");
+	jsonx_write_str(b, namespace_);
+	buf_puts(b, ",\"pod\":");
+	jsonx_write_str(b, pod);
+	buf_printf(b, ",\"t\":%lld,\"i\":%lld,\"perf\":", (long long)t_us, (long long)iteration);
+	buf_append(b, perf, perf_len);
+	buf_putc(b, '}');
 }
 
 void trainitem_set_pod(json_t *item, const char *namespace_, const char *pod)

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "framework.h"
 
 /* kind: report, framework, save_start, save_end, load_start, load_end, end. */
@@ -17,6 +18,12 @@ json_t *trainitem_new(const char *kind, const char *pod_uid, const char *source,
  * (evidence is the caller's, under "d"). */
 json_t *trainitem_framework(const struct framework_det *d, const char *pod_uid,
 			    const char *source, int64_t t_us);
+/* A log line's iteration report, written as text onto b (the hot path of
+ * the log analysis builds no jansson objects); perf is the text of its
+ * metrics object. The same shape as trainitem_new's with "i" and "perf". */
+void trainitem_write_report(struct buf *b, const char *pod_uid, const char *namespace_,
+			    const char *pod, int64_t t_us, int64_t iteration, const char *perf,
+			    size_t perf_len);
 /* The pod's names, for items whose pod UID the sender did not know. */
 void trainitem_set_pod(json_t *item, const char *namespace_, const char *pod);
 
