@@ -43,7 +43,6 @@ CREATE TABLE training_performance (
     iteration     bigint      NOT NULL,
     data_source   text        NOT NULL CHECK (data_source IN ('log', 'wandb')),
     performance   jsonb       NOT NULL,
-    report_gap_ms double precision,   -- time since the run's previous report
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     PRIMARY KEY (workload_uid, serial, iteration, data_source)
@@ -260,8 +259,8 @@ BEGIN
         gap := extract(epoch FROM p_t - r.last_at) * 1000;
     END IF;
     INSERT INTO training_performance (workload_uid, pod_uid, serial, iteration, data_source,
-                                      performance, report_gap_ms, created_at, updated_at)
-    VALUES (p_w, p_pod, r.serial, p_i, p_src, p_perf, gap, p_t, p_t)
+                                      performance, created_at, updated_at)
+    VALUES (p_w, p_pod, r.serial, p_i, p_src, p_perf, p_t, p_t)
     ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN
         PERFORM lens_training_rereport(p_w, r.serial, p_pod, p_src, p_i, p_t, p_perf);
