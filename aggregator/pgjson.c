@@ -112,3 +112,14 @@ int pgjson_page(PGconn *c, const char *sql, const char *count_sql, int n,
 	PQclear(count);
 	return 0;
 }
+
+int pgjson_query(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+		 char *err, size_t errlen)
+{
+	PGresult *r = db_exec(c, sql, n, params, err, errlen, NULL);
+	if (!r)
+		return -EIO;
+	*out = pgjson_rows(r);
+	PQclear(r);
+	return 0;
+}

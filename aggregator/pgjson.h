@@ -13,6 +13,11 @@
 json_t *pgjson_row(const PGresult *r, int row);
 json_t *pgjson_rows(const PGresult *r);
 
+/* Runs sql with params $1..$n and returns its rows (pgjson_rows). Returns
+ * 0, or -EIO with err. */
+int pgjson_query(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+		 char *err, size_t errlen);
+
 /* A paged list, {"items", "total", "offset", "limit"}: sql selects the
  * rows with params $1..$n, then $n+1 = OFFSET and $n+2 = LIMIT;
  * count_sql counts all rows with the same $1..$n. each (may be NULL) is

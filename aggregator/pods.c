@@ -115,7 +115,7 @@ static int find_workload(PGconn *c, const char *key, json_t **w, char *err, size
 static int workload_devices(PGconn *c, const char *uid, json_t **out, char *err, size_t errlen)
 {
 	const char *p[] = {uid};
-	PGresult *r = db_exec(
+	return pgjson_query(
 		c,
 		"SELECT d.node, d.device_kind AS kind, d.device_id AS id,"
 		" (dv.attributes->>'index')::int AS gpu_index, d.pod_uid, po.name AS pod,"
@@ -125,12 +125,7 @@ static int workload_devices(PGconn *c, const char *uid, json_t **out, char *err,
 		"  AND dv.kind = d.device_kind AND dv.id = d.device_id"
 		" WHERE pw.workload_uid = $1 ORDER BY d.until IS NOT NULL, d.node, d.device_kind,"
 		" d.device_id, d.since",
-		1, p, err, errlen, NULL);
-	if (!r)
-		return -EIO;
-	*out = pgjson_rows(r);
-	PQclear(r);
-	return 0;
+		1, p, out, err, errlen);
 }
 
 /* Splits intervals into "gpus" and "hcas" and collects the nodes and the

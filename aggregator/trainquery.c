@@ -18,18 +18,6 @@
 #define NOT_METADATA "e.key <> ALL (lens_training_metadata())"
 #define MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
 
-/* Runs sql (its $1 the workload UID, resolved) and returns its rows. */
-static int rows(PGconn *c, const char *sql, int n, const char *const *p, json_t **out,
-		char *err, size_t errlen)
-{
-	PGresult *res = db_exec(c, sql, n, p, err, errlen, NULL);
-	if (!res)
-		return -EIO;
-	*out = pgjson_rows(res);
-	PQclear(res);
-	return 0;
-}
-
 /* The workload's UID, resolved from a UID or a name, into uid. */
 static int resolve(PGconn *c, const char *workload, char *uid, size_t cap, char *err,
 		   size_t errlen)
@@ -47,11 +35,11 @@ static int resolve(PGconn *c, const char *workload, char *uid, size_t cap, char 
 static int detections(PGconn *c, const char *uid, json_t **out, char *err, size_t errlen)
 {
 	const char *p[] = {uid};
-	return rows(c,
-		    "SELECT source, wrapper_framework, base_framework, confidence, method,"
-		    " evidence, detected_at FROM framework_detections WHERE workload_uid = $1"
-		    " ORDER BY confidence DESC, detected_at DESC",
-		    1, p, out, err, errlen);
+	return pgjson_query(c,
+		"SELECT source, wrapper_framework, base_framework, confidence, method,"
+		" evidence, detected_at FROM framework_detections WHERE workload_uid = $1"
+		" ORDER BY confidence DESC, detected_at DESC",
+		1, p, out, err, errlen);
 }
 
 static const char *source_param(const struct trainquery *q)
@@ -77,10 +65,10 @@ int trainquery_sources(PGconn *c, void *arg, json_t **out, char *err, size_t err
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
 	const char *p[] = {uid};
 	if (!rc)
-		rc = rows(c,
-			  "SELECT data_source AS name, count(*) AS count FROM training_performance"
-			  " WHERE workload_uid = $1 GROUP BY 1 ORDER BY 1",
-			  1, p, &items, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT data_source AS name, count(*) AS count FROM training_performance"
+			" WHERE workload_uid = $1 GROUP BY 1 ORDER BY 1",
+			1, p, &items, err, errlen);
 	if (!rc)
 		*out = listing(uid, NULL, "data_sources", items);
 	return rc;
@@ -94,13 +82,13 @@ int trainquery_available(PGconn *c, void *arg, json_t **out, char *err, size_t e
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
 	const char *p[] = {uid, source_param(q)};
 	if (!rc)
-		rc = rows(c,
-			  "SELECT e.key AS name, to_jsonb(array_agg(DISTINCT tp.data_source))"
-			  " AS data_source, count(*) AS count"
-			  " FROM training_performance tp, jsonb_each(tp.performance) e"
-			  " WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
-			  " AND " NOT_METADATA " AND " METRIC_VALUE " GROUP BY e.key ORDER BY e.key",
-			  2, p, &items, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT e.key AS name, to_jsonb(array_agg(DISTINCT tp.data_source))"
+			" AS data_source, count(*) AS count"
+			" FROM training_performance tp, jsonb_each(tp.performance) e"
+			" WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
+			" AND " NOT_METADATA " AND " METRIC_VALUE " GROUP BY e.key ORDER BY e.key",
+			2, p, &items, err, errlen);
 	if (!rc)
 		*out = listing(uid, q->data_source, "metrics", items);
 	return rc;
@@ -142,17 +130,17 @@ static int points(PGconn *c, const char *uid, const char *source, const char *me
 	char limit[16];
 	snprintf(limit, sizeof limit, "%d", TRAINQUERY_MAX_POINTS + 1);
 	const char *p[] = {uid, source, metrics, start, end, limit};
-	return rows(c,
-		    "SELECT e.key AS metric_name, e.value AS value, " MS("tp.created_at")
-		    " AS timestamp, tp.iteration, tp.data_source, tp.serial"
-		    " FROM training_performance tp, jsonb_each(tp.performance) e"
-		    " WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
-		    " AND ($3::text[] IS NULL OR e.key = ANY ($3::text[]))"
-		    " AND ($4::bigint IS NULL OR tp.created_at >= to_timestamp($4::bigint / 1000.0))"
-		    " AND ($5::bigint IS NULL OR tp.created_at <= to_timestamp($5::bigint / 1000.0))"
-		    " AND " NOT_METADATA " AND " METRIC_VALUE
-		    " ORDER BY tp.created_at, tp.iteration, e.key LIMIT $6::int",
-		    6, p, out, err, errlen);
+	return pgjson_query(c,
+		"SELECT e.key AS metric_name, e.value AS value, " MS("tp.created_at")
+		" AS timestamp, tp.iteration, tp.data_source, tp.serial"
+		" FROM training_performance tp, jsonb_each(tp.performance) e"
+		" WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
+		" AND ($3::text[] IS NULL OR e.key = ANY ($3::text[]))"
+		" AND ($4::bigint IS NULL OR tp.created_at >= to_timestamp($4::bigint / 1000.0))"
+		" AND ($5::bigint IS NULL OR tp.created_at <= to_timestamp($5::bigint / 1000.0))"
+		" AND " NOT_METADATA " AND " METRIC_VALUE
+		" ORDER BY tp.created_at, tp.iteration, e.key LIMIT $6::int",
+		6, p, out, err, errlen);
 }
 
 int trainquery_data(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
@@ -189,17 +177,17 @@ int trainquery_iteration_times(PGconn *c, void *arg, json_t **out, char *err, si
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
 	const char *p[] = {uid, source_param(q), q->start_ms, q->end_ms};
 	if (!rc)
-		rc = rows(c,
-			  "SELECT m.metric_name, m.value, " MS("tp.created_at") " AS timestamp,"
-			  " tp.iteration, tp.data_source, tp.serial"
-			  " FROM training_performance tp CROSS JOIN LATERAL (VALUES"
-			  " ('iteration', to_jsonb(tp.iteration)),"
-			  " ('target_iteration', tp.performance -> 'target_iterations')) m(metric_name, value)"
-			  " WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
-			  " AND ($3::bigint IS NULL OR tp.created_at >= to_timestamp($3::bigint / 1000.0))"
-			  " AND ($4::bigint IS NULL OR tp.created_at <= to_timestamp($4::bigint / 1000.0))"
-			  " AND m.value IS NOT NULL ORDER BY tp.created_at, tp.iteration, 1 LIMIT 200000",
-			  4, p, &items, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT m.metric_name, m.value, " MS("tp.created_at") " AS timestamp,"
+			" tp.iteration, tp.data_source, tp.serial"
+			" FROM training_performance tp CROSS JOIN LATERAL (VALUES"
+			" ('iteration', to_jsonb(tp.iteration)),"
+			" ('target_iteration', tp.performance -> 'target_iterations')) m(metric_name, value)"
+			" WHERE tp.workload_uid = $1 AND ($2 = '' OR tp.data_source = $2)"
+			" AND ($3::bigint IS NULL OR tp.created_at >= to_timestamp($3::bigint / 1000.0))"
+			" AND ($4::bigint IS NULL OR tp.created_at <= to_timestamp($4::bigint / 1000.0))"
+			" AND m.value IS NOT NULL ORDER BY tp.created_at, tp.iteration, 1 LIMIT 200000",
+			4, p, &items, err, errlen);
 	if (!rc)
 		*out = listing(uid, q->data_source, "data", items);
 	return rc;
@@ -252,31 +240,31 @@ int trainquery_summary(PGconn *c, void *arg, json_t **out, char *err, size_t err
 	int rc = resolve(c, q->workload, uid, sizeof uid, err, errlen);
 	const char *p[] = {uid};
 	if (!rc)
-		rc = rows(c,
-			  "SELECT serial, run_id, started_at, last_iteration, target_iterations, last_at,"
-			  " report_gap_ms, hung_at, slow_since, ended_at, end_reason"
-			  " FROM training_runs WHERE workload_uid = $1 ORDER BY serial DESC LIMIT 20",
-			  1, p, &runs, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT serial, run_id, started_at, last_iteration, target_iterations, last_at,"
+			" report_gap_ms, hung_at, slow_since, ended_at, end_reason"
+			" FROM training_runs WHERE workload_uid = $1 ORDER BY serial DESC LIMIT 20",
+			1, p, &runs, err, errlen);
 	if (!rc)
-		rc = rows(c,
-			  "SELECT tp.iteration, tp.serial, tp.data_source, tp.created_at,"
-			  " tp.performance, r.target_iterations AS run_target"
-			  " FROM training_performance tp JOIN training_runs r USING (workload_uid, serial)"
-			  " WHERE tp.workload_uid = $1"
-			  " ORDER BY tp.data_source = 'log' DESC, tp.serial DESC, tp.iteration DESC"
-			  " LIMIT 1",
-			  1, p, &latest, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT tp.iteration, tp.serial, tp.data_source, tp.created_at,"
+			" tp.performance, r.target_iterations AS run_target"
+			" FROM training_performance tp JOIN training_runs r USING (workload_uid, serial)"
+			" WHERE tp.workload_uid = $1"
+			" ORDER BY tp.data_source = 'log' DESC, tp.serial DESC, tp.iteration DESC"
+			" LIMIT 1",
+			1, p, &latest, err, errlen);
 	if (!rc)
 		rc = detections(c, uid, &fw, err, errlen);
 	if (!rc)
-		rc = rows(c,
-			  "SELECT type, serial, iteration, occurred_at, source, details"
-			  " FROM training_events WHERE workload_uid = $1 ORDER BY occurred_at DESC,"
-			  " id DESC LIMIT 20",
-			  1, p, &events, err, errlen);
+		rc = pgjson_query(c,
+			"SELECT type, serial, iteration, occurred_at, source, details"
+			" FROM training_events WHERE workload_uid = $1 ORDER BY occurred_at DESC,"
+			" id DESC LIMIT 20",
+			1, p, &events, err, errlen);
 	if (!rc)
-		rc = rows(c, "SELECT kind, name, namespace FROM workloads WHERE uid = $1", 1, p, &wl,
-			  err, errlen);
+		rc = pgjson_query(c, "SELECT kind, name, namespace FROM workloads WHERE uid = $1", 1, p, &wl,
+			err, errlen);
 	if (!rc && !json_array_size(runs) && !json_array_size(fw))
 		rc = -ENOENT;
 	if (!rc) {
