@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "framework.h"
 #include "hash.h"
+#include "jsonx.h"
 #include "logpattern.h"
 #include "trainlog.h"
 #include "training.h"
@@ -149,7 +150,7 @@ static void report(struct analysis *a, const struct log_record *r, int64_t itera
 	char *text = NULL;
 	if (l)
 		trainlog_fields_write(l, &perf);
-	else if ((text = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))))
+	else if ((text = json_dumps(fields, JSONX_DUMP_FLAGS)))
 		buf_puts(&perf, text);
 	free(text);
 	if (perf.len)

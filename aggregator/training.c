@@ -109,7 +109,7 @@ static void push_text(struct training *t, const char *text, size_t len)
 
 static void push(struct training *t, json_t *item)
 {
-	char *text = json_dumps(item, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	char *text = json_dumps(item, JSONX_DUMP_FLAGS);
 	if (text)
 		push_text(t, text, strlen(text));
 	free(text);
@@ -209,9 +209,7 @@ static int store_text(struct training *t, PGconn *c, const char *text, json_t *e
 int training_store(struct training *t, PGconn *c, json_t *items, json_t **events, char *err,
 		   size_t errlen)
 {
-	/* 15 significant digits: a value is stored as the decimal it was
-	 * written as (2.14, not 2.1400000000000001). */
-	char *text = json_dumps(items, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	char *text = json_dumps(items, JSONX_DUMP_FLAGS);
 	if (events)
 		*events = json_array();
 	int rc = store_text(t, c, text, events ? *events : NULL, err, errlen);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "jsonx.h"
 #include "log.h"
 
 struct httpd {
@@ -55,9 +56,7 @@ const char *http_param(const struct http_req *req, const char *name)
 
 void http_json(struct http_resp *resp, int status, json_t *obj)
 {
-	/* 15 significant digits: every double prints as the decimal it was
-	 * read from (0.4, not 0.40000000000000002). */
-	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	char *s = json_dumps(obj, JSONX_DUMP_FLAGS);
 	json_decref(obj);
 	resp->status = status;
 	resp->content_type = "application/json";

@@ -13,6 +13,11 @@
 
 const char *jsonx_str(const json_t *o, const char *key);
 
+/* How Lens writes JSON text: compact, ASCII, and reals to 15 significant
+ * digits, so that a double prints as the decimal it was read from (0.4,
+ * not 0.40000000000000002), in answers and in what is stored. */
+#define JSONX_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
+
 /* s as a quoted JSON string (NULL as ""); control characters, quotes and
  * backslashes escaped, other bytes as they are (callers pass UTF-8). */
 void jsonx_write_str(struct buf *b, const char *s);
