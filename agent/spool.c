@@ -380,7 +380,7 @@ static int ensure_space(struct spool *s, struct stream *st, uint64_t len)
 		;
 	if (s->bytes + len <= limit)
 		return 0;
-	if (st->id == LENS__V1__STREAM__STREAM_LOGS) {
+	if (st->id == LENS__V1__STREAM__STREAM_LOGS || st->id == LENS__V1__STREAM__STREAM_PROFILER) {
 		s->refused++;
 		prom_inc_l(s->f_refused, st->name);
 	} else {

@@ -3,11 +3,11 @@
  * records in order and acknowledges them; what is unacknowledged when the
  * agent dies is sent again after it restarts.
  *
- * Each stream (control, metrics, logs, events) is a chain of segment files
+ * Each stream (control, metrics, logs, events, profiler) is a chain of segment files
  * under <dir>/<stream>/. A segment is deleted once every record in it was
  * acknowledged. When the spool is full, the oldest metric segments are
- * dropped first, log appends are refused (the tailer pauses: the file on
- * disk is its buffer) before the last tenth is reached, and control and
+ * dropped first, log and profiler appends are refused (the producer
+ * pauses: the file on disk is its buffer) before the last tenth is reached, and control and
  * event records use that last tenth; every drop and refusal is counted.
  *
  * Sequence numbers are assigned here and never reused: blocks of them are
@@ -21,7 +21,7 @@
 #include "envelope.h"
 #include "prom.h"
 
-#define SPOOL_NSTREAMS 4 /* STREAM_CONTROL .. STREAM_EVENTS */
+#define SPOOL_NSTREAMS 5 /* STREAM_CONTROL .. STREAM_PROFILER */
 
 struct spool_config {
 	const char *dir;

@@ -4,6 +4,8 @@
 #include "logmsg.h"
 
 #include <ctype.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,10 @@ const char *envelope_payload_name(int payload_case)
 		return "kernel_events";
 	case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
 		return "log_batch";
+	case LENS__V1__ENVELOPE__PAYLOAD_PROFILER_FILE:
+		return "profiler_file";
+	case LENS__V1__ENVELOPE__PAYLOAD_PROFILER_CHUNK:
+		return "profiler_chunk";
 	default:
 		return "unknown";
 	}
@@ -34,7 +40,8 @@ const char *envelope_payload_name(int payload_case)
 
 const char *envelope_stream_name(unsigned stream_id)
 {
-	static const char *const names[] = {"unspecified", "control", "metrics", "logs", "events"};
+	static const char *const names[] = {"unspecified", "control", "metrics", "logs", "events",
+						 "profiler"};
 	return stream_id < sizeof names / sizeof names[0] ? names[stream_id] : "unknown";
 }
 
@@ -80,6 +87,44 @@ static int check_log_batch(const Lens__V1__LogBatch *b, char *reason, size_t len
 	return 0;
 }
 
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return true;
+	return false;
+}
+
+static bool valid_file_key(const char *k)
+{
+	return k && *k && strlen(k) <= ENVELOPE_MAX_FILE_KEY;
+}
+
+/* A profiler file's report is stored as jsonb: one that is not a JSON
+ * object is refused on receipt. */
+static const char *check_profiler_file(const Lens__V1__ProfilerFile *f)
+{
+	static const char *const statuses[] = {"analysed", "partial", "failed", NULL};
+	static const char *const contents[] = {"sending", "too_large", "disabled", NULL};
+	if (!valid_file_key(f->file_key) || !*f->path)
+		return "profiler_file without file_key or path";
+	if (!one_of(f->status, statuses) || !one_of(f->content, contents))
+		return "profiler_file status or content unknown";
+	if (!*f->analysis_json)
+		return strcmp(f->status, "failed") == 0 ? NULL : "profiler_file without its analysis";
+	json_t *r = json_loads(f->analysis_json, 0, NULL);
+	bool ok = json_is_object(r);
+	json_decref(r);
+	return ok ? NULL : "profiler_file analysis is not a JSON object";
+}
+
+static const char *check_profiler_chunk(const Lens__V1__ProfilerChunk *c)
+{
+	if (!valid_file_key(c->file_key))
+		return "profiler_chunk without file_key";
+	return c->data.len > ENVELOPE_MAX_CHUNK ? "profiler_chunk too large" : NULL;
+}
+
 int envelope_check(const Envelope *e, char *reason, size_t len)
 {
 	const char *why = NULL;
@@ -90,7 +135,7 @@ int envelope_check(const Envelope *e, char *reason, size_t len)
 	else if (!envelope_valid_uuid(e->boot_id))
 		why = "boot_id is not a UUID";
 	else if (e->stream_id < LENS__V1__STREAM__STREAM_CONTROL ||
-		 e->stream_id > LENS__V1__STREAM__STREAM_EVENTS)
+		 e->stream_id > LENS__V1__STREAM__STREAM_PROFILER)
 		why = "unknown stream_id";
 	else if (e->seq == 0 || e->seq > (unsigned long long)INT64_MAX)
 		why = "seq out of range";
@@ -98,6 +143,10 @@ int envelope_check(const Envelope *e, char *reason, size_t len)
 		why = "no payload";
 	else if (e->payload_case == LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH)
 		return check_log_batch(e->log_batch, reason, len);
+	else if (e->payload_case == LENS__V1__ENVELOPE__PAYLOAD_PROFILER_FILE)
+		why = check_profiler_file(e->profiler_file);
+	else if (e->payload_case == LENS__V1__ENVELOPE__PAYLOAD_PROFILER_CHUNK)
+		why = check_profiler_chunk(e->profiler_chunk);
 	if (!why)
 		return 0;
 	snprintf(reason, len, "%s", why);

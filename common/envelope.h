@@ -13,6 +13,8 @@ typedef Lens__V1__Ack Ack;
 
 #define ENVELOPE_SCHEMA_VERSION 1
 #define ENVELOPE_MAX_BYTES (64u << 20)
+#define ENVELOPE_MAX_FILE_KEY 160   /* a profiler file's key */
+#define ENVELOPE_MAX_CHUNK (16u << 20) /* a profiler content chunk */
 
 /* "node_info", "heartbeat", ... or "none" / "unknown". */
 const char *envelope_payload_name(int payload_case);

@@ -8,6 +8,8 @@
  *      --agent-version-hex HEX (raw bytes, e.g. invalid UTF-8)
  *      --gpu-event NAME (a DeviceSamples with one GPU driver event instead)
  *      --samples (a DeviceSamples with one GPU sample and no event instead)
+ *      --profiler-file JSON (a ProfilerFile with this analysis, key "nngsend:1",
+ *        on the profiler stream, instead)
  *
  * Prints "status=STORED reason=... stream=S seq=N", or "status=none" and
  * exits 1 when no answer came within 5 s. */
@@ -104,6 +106,19 @@ static size_t build_envelope(int argc, char **argv, uint8_t *out, size_t max)
 			ds.n_gpus = 1;
 			ds.gpus = &gsp;
 			carry_samples(&e, &ds);
+		} else if (!strcmp(a, "--profiler-file")) {
+			static Lens__V1__ProfilerFile pf = LENS__V1__PROFILER_FILE__INIT;
+			pf.file_key = "nngsend:1";
+			pf.path = "/nngsend/rank0.pt.trace.json";
+			pf.size_bytes = 1;
+			pf.found_unix_ns = e.sent_unix_ns;
+			pf.status = "analysed";
+			pf.content = "disabled";
+			pf.analysis_json = (char *)v;
+			e.stream_id = 5;
+			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_PROFILER_FILE;
+			e.profiler_file = &pf;
+			i++;
 		} else if (!strcmp(a, "--no-payload"))
 			e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
 	}

@@ -203,7 +203,7 @@ static void test_envelope_check(void **state)
 	e.seq = 0;
 	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
 	e = valid_envelope(&hb);
-	e.stream_id = 5;
+	e.stream_id = 6;
 	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
 	e = valid_envelope(&hb);
 	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD__NOT_SET;
@@ -212,6 +212,45 @@ static void test_envelope_check(void **state)
 	assert_string_equal(envelope_payload_name(LENS__V1__ENVELOPE__PAYLOAD_HEARTBEAT),
 			    "heartbeat");
 	assert_string_equal(envelope_stream_name(4), "events");
+	assert_string_equal(envelope_stream_name(5), "profiler");
+}
+
+/* Profiler payloads are checked on receipt: what the store relies on. */
+static void test_envelope_check_profiler(void **state)
+{
+	(void)state;
+	Lens__V1__Heartbeat hb = LENS__V1__HEARTBEAT__INIT;
+	Lens__V1__ProfilerFile pf = LENS__V1__PROFILER_FILE__INIT;
+	Lens__V1__ProfilerChunk pc = LENS__V1__PROFILER_CHUNK__INIT;
+	char why[128];
+	Envelope e = valid_envelope(&hb);
+	e.stream_id = 5;
+	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_PROFILER_FILE;
+	e.profiler_file = &pf;
+	pf.file_key = "1:2:3:4";
+	pf.path = "/w/rank0.pt.trace.json";
+	pf.status = "analysed";
+	pf.content = "sending";
+	pf.analysis_json = "{\"gpu_timeline\": []}";
+	assert_int_equal(envelope_check(&e, why, sizeof why), 0);
+	pf.analysis_json = "{\"gpu_timeline\": [";
+	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
+	assert_string_equal(why, "profiler_file analysis is not a JSON object");
+	pf.analysis_json = "";
+	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
+	pf.status = "failed"; /* a failed analysis has no report */
+	assert_int_equal(envelope_check(&e, why, sizeof why), 0);
+	pf.status = "done";
+	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
+	pf.status = "failed";
+	pf.file_key = "";
+	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
+	e.payload_case = LENS__V1__ENVELOPE__PAYLOAD_PROFILER_CHUNK;
+	e.profiler_chunk = &pc;
+	pc.file_key = "1:2:3:4";
+	assert_int_equal(envelope_check(&e, why, sizeof why), 0);
+	pc.file_key = "";
+	assert_int_equal(envelope_check(&e, why, sizeof why), -EINVAL);
 }
 
 static void test_prom_exposition(void **state)
@@ -261,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_log_quoting),
 		cmocka_unit_test(test_envelope_check),
+		cmocka_unit_test(test_envelope_check_profiler),
 		cmocka_unit_test(test_prom_exposition),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
