@@ -135,7 +135,7 @@ $(B)/lib/%.a:
 	@rm -f $@ && ar rcs $@ $^
 
 # Programs -------------------------------------------------------------------
-$(B)/bin/lens-agent: $(call OBJ,agent/main.c) $(LIBAGENT) $(LIBCOMMON)
+$(B)/bin/lens-agent: $(call OBJ,agent/main.c) $(LIBAGENT) $(LIBTRACE) $(LIBCOMMON)
 $(B)/bin/lens-aggregator: $(call OBJ,aggregator/main.c) $(LIBAGG) $(LIBCOMMON)
 $(B)/bin/lensctl: $(call OBJ,cli/main.c) $(LIBCLI) $(LIBTRACE) $(LIBCOMMON)
 $(BINS):

@@ -25,6 +25,7 @@
 #include "podmap.h"
 #include "procscan.h"
 #include "procstat.h"
+#include "profiler.h"
 #include "sender.h"
 #include "spool.h"
 
@@ -42,6 +43,10 @@ struct agent_config {
 	char *kevent_types, *cgroup_root, *log_state;
 	bool logs;
 	int64_t log_max_line, log_batch_bytes, log_batch_delay, log_rescan;
+	bool profiler;
+	char *profiler_dirs, *profiler_state;
+	int64_t profiler_interval, profiler_settle, profiler_max_bytes;
+	long long profiler_max_events;
 };
 
 struct agent {
@@ -56,6 +61,7 @@ struct agent {
 	struct kevents *kevents;
 	struct kevstream *kevstream;
 	struct logtail *logtail;
+	struct profiler *profiler;
 	struct emitter em;
 	int64_t start_ns;
 	struct prom_metric *m_heartbeats, *m_emit_errors;
@@ -141,6 +147,20 @@ static const struct cfg_opt options[] = {
 	 "walk of the log directory besides inotify"},
 	{"pod-map-resend", "LENS_POD_MAP_RESEND", CFG_DURATION, &C.pod_resend, "5m",
 	 "send an unchanged pod map again after this long (fresh per-process VRAM)"},
+	{"profiler", "LENS_PROFILER", CFG_BOOL, &C.profiler, "true",
+	 "find, analyse and send the PyTorch profiler traces pod processes write"},
+	{"profiler-dirs", "LENS_PROFILER_DIRS", CFG_STR, &C.profiler_dirs, ".,/tmp,/workspace",
+	 "directories walked in every pod container (\".\": each process's working directory)"},
+	{"profiler-interval", "LENS_PROFILER_INTERVAL", CFG_DURATION, &C.profiler_interval, "30s",
+	 "time between walks for profiler traces"},
+	{"profiler-settle", "LENS_PROFILER_SETTLE", CFG_DURATION, &C.profiler_settle, "30s",
+	 "a trace unchanged this long is complete"},
+	{"profiler-max-bytes", "LENS_PROFILER_MAX_BYTES", CFG_SIZE, &C.profiler_max_bytes, "256MiB",
+	 "traces larger than this on disk send their analysis only (0: never the content)"},
+	{"profiler-max-events", "LENS_PROFILER_MAX_EVENTS", CFG_INT, &C.profiler_max_events,
+	 "2000000", "events an analysis keeps (about 100 bytes each); past it the report is partial"},
+	{"profiler-state-file", "LENS_PROFILER_STATE_FILE", CFG_STR, &C.profiler_state, "",
+	 "where the keys of sent traces are kept (\"\": <spool-dir>/profiler.state)"},
 	{"kernel-events", "LENS_KERNEL_EVENTS", CFG_BOOL, &C.kernel_events, "true",
 	 "catch OOM kills, exits, signals, execs, hardware errors and GPU resets with eBPF"},
 	{"kernel-events-all", "LENS_KERNEL_EVENTS_ALL", CFG_BOOL, &C.kernel_events_all, "false",
@@ -273,6 +293,20 @@ static struct podmap_config podmap_config_from(const struct agent_config *c, con
 		.resend_ns = c->pod_resend};
 }
 
+static int start_profiler(struct agent *a, char *err, size_t errlen)
+{
+	const struct agent_config *c = &a->cfg;
+	char state[4096];
+	snprintf(state, sizeof state, "%s/profiler.state", c->spool_dir);
+	struct profiler_config pc = {
+		.proc_root = c->host_root, .dirs = c->profiler_dirs,
+		.state_path = *c->profiler_state ? c->profiler_state : state,
+		.interval_ns = c->profiler_interval, .settle_ns = c->profiler_settle,
+		.max_content_bytes = c->profiler_max_bytes,
+		.max_events = (uint64_t)(c->profiler_max_events > 0 ? c->profiler_max_events : 1)};
+	return profiler_start(&pc, &a->em, a->podmap, a->reg, &a->profiler, err, errlen);
+}
+
 static int start(struct agent *a, char *err, size_t errlen)
 {
 	struct agent_config *c = &a->cfg;
@@ -324,8 +358,12 @@ static int start(struct agent *a, char *err, size_t errlen)
 		if ((rc = logtail_start(&lc, &a->em, a->spool, a->reg, &a->logtail, err, errlen)))
 			return rc;
 	}
+	if (c->profiler && (rc = start_profiler(a, err, errlen)))
+		return rc;
 	if (a->kevents) {
 		kevents_set_podmap(a->kevents, a->podmap);
+		if (a->profiler)
+			kevents_set_trace_fn(a->kevents, profiler_offer, a->profiler);
 		a->kevstream = kevstream_new(&a->em, 256, NS_PER_SEC);
 		if ((rc = kevents_run(a->kevents, kevstream_add, a->kevstream)))
 			return snprintf(err, errlen, "cannot start the kernel event thread"), rc;
@@ -338,10 +376,19 @@ static int start(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static void stop_profiler(struct agent *a)
+{
+	if (a->kevents)
+		kevents_set_trace_fn(a->kevents, NULL, NULL);
+	profiler_stop(a->profiler);
+	a->profiler = NULL;
+}
+
 static void stop(struct agent *a)
 {
 	httpd_stop(a->http);
 	logtail_stop(a->logtail);
+	stop_profiler(a);
 	kevents_stop(a->kevents);      /* drains the ring into the stream */
 	kevstream_free(a->kevstream);  /* and the stream into the spool */
 	if (a->devices)
@@ -391,6 +438,7 @@ static int run(struct agent *a)
 	/* The tailer sends what it has read first, then everything drains. */
 	logtail_stop(a->logtail);
 	a->logtail = NULL;
+	stop_profiler(a); /* a file half sent is sent whole next start */
 	int drained = sender_drain(a->sender, a->cfg.drain_timeout);
 	struct spool_stats ss;
 	spool_get_stats(a->spool, &ss);
