@@ -35,7 +35,8 @@ const char *kevdecode_type(const struct kevent *e)
 	static const char *const names[] = {
 		[KEV_OOM_KILL] = "oom_kill", [KEV_EXIT] = "exit",       [KEV_SIGNAL] = "signal",
 		[KEV_EXEC] = "exec",         [KEV_AER] = "pcie_aer",    [KEV_MC] = "memory_error",
-		[KEV_MCE] = "machine_check", [KEV_DEVICE_OPEN] = "device_open"};
+		[KEV_MCE] = "machine_check", [KEV_DEVICE_OPEN] = "device_open",
+		[KEV_TRACE_OPEN] = "trace_open"};
 	if (e->type == KEV_GPU_RESET)
 		return e->gpu.probe == KEV_GPU_JOB_TIMEOUT ? "gpu_hang" : "gpu_reset";
 	return e->type < KEV_TYPE_MAX ? names[e->type] : NULL;
@@ -245,6 +246,10 @@ static json_t *details(const struct kevent *e)
 		return mce(&e->mce);
 	case KEV_DEVICE_OPEN:
 		return json_pack("{s:o}", "path", kstr(e->open.path, sizeof e->open.path));
+	case KEV_TRACE_OPEN:
+		return json_pack("{s:o,s:i}", "path",
+				 kstr(e->trace_open.path, sizeof e->trace_open.path), "flags",
+				 e->trace_open.flags);
 	case KEV_GPU_RESET:
 		return json_pack("{s:s}", "probe", e->gpu.probe == KEV_GPU_JOB_TIMEOUT
 							   ? "amdgpu_job_timedout"

@@ -104,6 +104,8 @@ struct kevents {
 	volatile bool stop;
 	pthread_mutex_t lock; /* guards pm */
 	struct podmap *pm;
+	kevents_trace_fn trace_fn; /* profiler collector */
+	void *trace_arg;
 	json_t *buckets;      /* "type/pod" -> bucket, the collector thread's own */
 	struct prom_family *f_events, *f_dropped;
 	struct prom_metric *m_pod_cgroups, *m_attached, *m_lost_seen;
@@ -414,6 +416,21 @@ static bool poke_podmap(struct kevents *k)
 	return poked;
 }
 
+/* A profiler trace opened for writing goes to the profiler collector. */
+static bool hand_trace(struct kevents *k, const struct kevent *e)
+{
+	pthread_mutex_lock(&k->lock);
+	bool handed = k->trace_fn != NULL;
+	if (handed) {
+		char path[sizeof e->trace_open.path + 1];
+		memcpy(path, e->trace_open.path, sizeof e->trace_open.path);
+		path[sizeof e->trace_open.path] = '\0';
+		k->trace_fn(k->trace_arg, (int)e->tgid, path);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return handed;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct kevents *k = ctx;
@@ -430,7 +447,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	attribute(k, &e, ev);
 	const char *type = json_string_value(json_object_get(ev, "type"));
-	if (e.type == KEV_DEVICE_OPEN && poke_podmap(k)) {
+	if ((e.type == KEV_DEVICE_OPEN && poke_podmap(k)) ||
+	    (e.type == KEV_TRACE_OPEN && hand_trace(k, &e))) {
 		prom_inc_l(k->f_events, type);
 		json_decref(ev);
 		return 0;
@@ -651,6 +669,14 @@ int kevents_run(struct kevents *k, kevents_sink_fn sink, void *arg)
 		return -EAGAIN;
 	k->running = true;
 	return 0;
+}
+
+void kevents_set_trace_fn(struct kevents *k, kevents_trace_fn fn, void *arg)
+{
+	pthread_mutex_lock(&k->lock);
+	k->trace_fn = fn;
+	k->trace_arg = arg;
+	pthread_mutex_unlock(&k->lock);
 }
 
 void kevents_set_podmap(struct kevents *k, struct podmap *pm)

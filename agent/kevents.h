@@ -46,6 +46,11 @@ int kevents_run(struct kevents *k, kevents_sink_fn sink, void *arg);
 /* Sets the pod-mapping collector once it runs (names for events; without
  * one, events carry pod UIDs only). */
 void kevents_set_podmap(struct kevents *k, struct podmap *pm);
+/* Who hears of a pod process opening a profiler trace for writing
+ * (tgid, path as the process passed it); without one, such opens are
+ * shown like any event. */
+typedef void (*kevents_trace_fn)(void *arg, int tgid, const char *path);
+void kevents_set_trace_fn(struct kevents *k, kevents_trace_fn fn, void *arg);
 void kevents_stop(struct kevents *k);
 
 /* [{"program", "status": "attached" | "unavailable", "reason"}] */

@@ -20,6 +20,7 @@ enum kev_type {
 	KEV_MCE = 7,
 	KEV_GPU_RESET = 8,
 	KEV_DEVICE_OPEN = 9,     /* a pod process opened a GPU or HCA node: rescan the pod map */
+	KEV_TRACE_OPEN = 10,     /* a pod process opened a profiler trace for writing */
 	KEV_TYPE_MAX
 };
 
@@ -97,6 +98,11 @@ struct kev_open {
 	char path[KEV_NAME_LEN];
 };
 
+struct kev_trace_open {
+	__s32 flags;             /* openat's flags */
+	char path[KEV_ARGS_LEN]; /* as passed: absolute, or relative to the cwd */
+};
+
 struct kevent {
 	__u32 type;               /* enum kev_type */
 	__u32 cpu;
@@ -115,6 +121,7 @@ struct kevent {
 		struct kev_mce mce;
 		struct kev_gpu gpu;
 		struct kev_open open;
+		struct kev_trace_open trace_open;
 	};
 };
 
