@@ -61,6 +61,12 @@ void api_device_history(const struct http_req *req, struct http_resp *resp, void
 void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_logs_get(const struct http_req *req, struct http_resp *resp, void *arg);
 
+/* Profiler traces (api_profiler.c). */
+void api_profiler_files(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_workload_profiler_files(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_profiler_file(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_profiler_content(const struct http_req *req, struct http_resp *resp, void *arg);
+
 /* Training analysis (api_training.c). */
 void api_wandb_detection(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_wandb_metrics(const struct http_req *req, struct http_resp *resp, void *arg);

@@ -18,6 +18,7 @@
 #include "logs.h"
 #include "podcache.h"
 #include "pods.h"
+#include "profiler.h"
 #include "devices.h"
 #include "nodes.h"
 #include "pgarray.h"
@@ -44,6 +45,8 @@ static const struct {
 	{LENS__V1__ENVELOPE__PAYLOAD_POD_DEVICE_MAP, pods_stmt_maps, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_KERNEL_EVENTS, events_stmt, true},
 	{LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH, logs_stmt_batches, true},
+	{LENS__V1__ENVELOPE__PAYLOAD_PROFILER_FILE, profiler_stmt_files, false},
+	{LENS__V1__ENVELOPE__PAYLOAD_PROFILER_CHUNK, profiler_stmt_chunks, false},
 };
 #define NSTORES (sizeof stores / sizeof stores[0])
 

@@ -31,7 +31,8 @@ struct agg_config {
 	char *listen, *http_listen, *db_url, *token, *tls_cert_key, *tls_ca, *log_level;
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
-		cache_refresh, event_retention, log_retention, training_retention;
+		cache_refresh, event_retention, log_retention, training_retention,
+		profiler_retention;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
 	long long slow_iterations, train_window, framework_lines, train_queue;
@@ -69,6 +70,8 @@ static const struct cfg_opt options[] = {
 	 "keep container log lines this long (whole days: partitions are dropped)"},
 	{"training-retention", "LENS_TRAINING_RETENTION", CFG_DURATION, &C.training_retention,
 	 "90d", "keep training metrics and events of runs that ended this long ago"},
+	{"profiler-retention", "LENS_PROFILER_RETENTION", CFG_DURATION, &C.profiler_retention,
+	 "30d", "keep profiler traces (analysis and content) received this long ago"},
 	{"training-flush-interval", "LENS_TRAINING_FLUSH_INTERVAL", CFG_DURATION, &C.train_flush,
 	 "200ms", "time between stores of what the training analysis found"},
 	{"hang-check-interval", "LENS_HANG_CHECK_INTERVAL", CFG_DURATION, &C.hang_check, "5s",
@@ -226,7 +229,7 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	}
 	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
 				      C.history_retention, C.event_retention, C.log_retention,
-				      C.training_retention};
+				      C.training_retention, C.profiler_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 

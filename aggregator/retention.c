@@ -61,6 +61,13 @@ static const struct {
 	 " WHERE coalesce(r.ended_at, r.last_at) < now() - $1::bigint * interval '1 microsecond'"
 	 " AND NOT EXISTS (SELECT 1 FROM training_performance tp WHERE tp.workload_uid ="
 	 " r.workload_uid AND tp.serial = r.serial) LIMIT " BATCH "))"},
+	/* Profiler traces: the content, then the files with their reports. */
+	{"profiler_chunks",
+	 "DELETE FROM profiler_chunks WHERE ctid = ANY(ARRAY(SELECT ctid FROM profiler_chunks"
+	 " WHERE received_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH "))"},
+	{"profiler_files",
+	 "DELETE FROM profiler_files WHERE ctid = ANY(ARRAY(SELECT ctid FROM profiler_files"
+	 " WHERE received_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH "))"},
 };
 
 /* Deletes one table's expired rows, a batch per statement. */
@@ -132,7 +139,8 @@ long long retention_sweep(struct retention *r)
 	if (locked) {
 		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns, r->cfg.history_ns,
 				  r->cfg.history_ns, r->cfg.history_ns, r->cfg.training_ns,
-				  r->cfg.training_ns, r->cfg.training_ns};
+				  r->cfg.training_ns, r->cfg.training_ns, r->cfg.profiler_ns,
+				  r->cfg.profiler_ns};
 		for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0] && total >= 0; i++) {
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;

@@ -46,7 +46,8 @@ int cmd_logs(struct cmd_ctx *ctx);
 int cmd_training(struct cmd_ctx *ctx);
 int cmd_trace(struct cmd_ctx *ctx);
 
-/* Prints a JSON value the way -o json does. */
+/* Prints a JSON value the way -o json does (reals to 15 significant
+ * digits, as the API and the agent write them). */
 void cmd_print_json(json_t *v);
 /* Reports an error as "lensctl: ..." on stderr; returns 1. */
 int cmd_fail(const char *msg);

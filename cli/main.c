@@ -25,8 +25,8 @@ static const struct cfg_opt options[] = {
 	{"iterations", NULL, CFG_INT, &iterations, "0",
 	 "top, events -w: stop after N refreshes (0: never)"},
 	{"type", NULL, CFG_STR, &types, NULL, "events: only these types (comma-separated)"},
-	{"pod", NULL, CFG_STR, &pod, NULL, "events: only this pod (name or UID)"},
-	{"workload", NULL, CFG_STR, &workload, NULL, "events: only this workload (name or UID)"},
+	{"pod", NULL, CFG_STR, &pod, NULL, "events, trace list: only this pod (name or UID)"},
+	{"workload", NULL, CFG_STR, &workload, NULL, "events, trace list: only this workload (name or UID)"},
 	{"since", NULL, CFG_DURATION, &since, "0s", "events: only the last DURATION (0: all)"},
 	{"watch", NULL, CFG_BOOL, &watch, "false", "events: keep printing new events", 'w'},
 	{"follow", NULL, CFG_BOOL, &follow, "false", "logs: keep printing new lines", 'f'},
@@ -61,6 +61,9 @@ static const char usage[] =
 	"  trace analyze FILE\n"
 	"                 a PyTorch profiler trace (.json or .json.gz) analysed here: GPU\n"
 	"                 timeline, streams, ops by category, collectives (-o json)\n"
+	"  trace list     the profiler traces the agents collected from pods, newest first\n"
+	"                 (--workload, --pod, --node)\n"
+	"  trace show ID  one of them: where it came from and its analysis (-o json)\n"
 	"  describe workload NAME|UID\n"
 	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
@@ -90,7 +93,7 @@ static const struct {
 
 void cmd_print_json(json_t *v)
 {
-	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 }
 

@@ -1,11 +1,13 @@
-/* trace: `lensctl trace analyze FILE [-o table|json]`, a PyTorch profiler
- * trace analysed here, with no server (trace/trace.h): the GPU timeline,
- * per device and stream, the op summaries and the collectives, as tables
- * a person reads or as the JSON programs read. */
+/* trace: PyTorch profiler traces. `lensctl trace analyze FILE` analyses
+ * one here, with no server (trace/trace.h): the GPU timeline, per device
+ * and stream, the op summaries and the collectives, as tables a person
+ * reads or as the JSON programs read. `trace list` and `trace show ID` do
+ * the same for the traces the agents collected from pods. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "jsonx.h"
 #include "table.h"
@@ -170,9 +172,103 @@ static int analyze(struct cmd_ctx *ctx, const char *path)
 	return rc; /* 1: partial */
 }
 
+static const char *const list_headers[] = {"ID",     "FOUND",    "NAMESPACE", "POD",
+					   "WORKLOAD", "STATUS", "BUSY",    "TOTAL",
+					   "CONTENT", "PATH"};
+
+static void list_row(struct table *t, const json_t *f)
+{
+	char busy[32], total[32];
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(f, "id")));
+	const char *cells[] = {id,
+			       jsonx_str(f, "found_at"),
+			       jsonx_str(f, "namespace"),
+			       jsonx_str(f, "pod"),
+			       jsonx_str(f, "workload"),
+			       jsonx_str(f, "status"),
+			       table_num(f, "busy_ms", "%.1f ms", busy, sizeof busy),
+			       table_num(f, "total_ms", "%.1f ms", total, sizeof total),
+			       jsonx_str(f, "content"),
+			       jsonx_str(f, "path")};
+	table_add(t, cells);
+}
+
+/* The traces the cluster collected, newest first. */
+static int list(struct cmd_ctx *ctx)
+{
+	char err[512];
+	struct buf q = BUF_INIT;
+	json_t *items;
+	buf_puts(&q, "/api/v1/profiler/files?limit=1000");
+	client_param(&q, "node", ctx->node);
+	client_param(&q, "pod", ctx->pod);
+	client_param(&q, "workload", ctx->workload);
+	int rc = client_get_items(&ctx->client, q.p, &items, err, sizeof err);
+	buf_free(&q);
+	if (rc)
+		return cmd_fail(err);
+	if (ctx->output == OUTPUT_JSON) {
+		cmd_print_json(items);
+	} else if (!json_array_size(items)) {
+		fprintf(stderr, "No profiler traces found.\n");
+	} else {
+		struct table *t = table_new(10, list_headers);
+		const json_t *f;
+		size_t i;
+		json_array_foreach(items, i, f)
+			list_row(t, f);
+		table_print(t, stdout);
+		table_free(t);
+	}
+	json_decref(items);
+	return 0;
+}
+
+/* One collected trace: where it came from, then the report as `analyze`
+ * prints it. */
+static int show(struct cmd_ctx *ctx, const char *id)
+{
+	char err[512];
+	struct buf q = BUF_INIT;
+	json_t *f;
+	if (!*id || strspn(id, "0123456789") != strlen(id))
+		return cmd_fail("a trace ID is a number (lensctl trace list shows them)");
+	buf_printf(&q, "/api/v1/profiler/files/%s", id);
+	int rc = client_get(&ctx->client, q.p, &f, err, sizeof err);
+	buf_free(&q);
+	if (rc)
+		return cmd_fail(err);
+	const json_t *report = json_object_get(f, "analysis");
+	if (ctx->output == OUTPUT_JSON) {
+		cmd_print_json(f);
+	} else {
+		printf("ID        %s\nNODE      %s\nPOD       %s/%s (%s)\nWORKLOAD  %s\n"
+		       "FOUND     %s (modified %s)\nSTATUS    %s%s%s (analysed on the node in %.3f s)\n"
+		       "CONTENT   %s, %lld bytes gzip (GET /api/v1/profiler/files/%s/content)\n",
+		       id, jsonx_str(f, "node"), jsonx_str(f, "namespace"), jsonx_str(f, "pod"),
+		       jsonx_str(f, "pod_uid"), jsonx_str(f, "workload"), jsonx_str(f, "found_at"),
+		       jsonx_str(f, "modified_at"), jsonx_str(f, "status"),
+		       *jsonx_str(f, "error") ? ": " : "", jsonx_str(f, "error"),
+		       json_number_value(json_object_get(f, "analysis_seconds")),
+		       jsonx_str(f, "content"),
+		       (long long)json_integer_value(json_object_get(f, "content_bytes")), id);
+		if (json_is_object(report))
+			print_report(jsonx_str(f, "path"), report);
+	}
+	json_decref(f);
+	return 0;
+}
+
 int cmd_trace(struct cmd_ctx *ctx)
 {
 	if (ctx->argc == 2 && strcmp(ctx->argv[0], "analyze") == 0)
 		return analyze(ctx, ctx->argv[1]);
-	return cmd_fail("usage: lensctl trace analyze FILE [-o table|json] [--max-events N]") + 1;
+	if (ctx->argc == 2 && strcmp(ctx->argv[0], "show") == 0)
+		return show(ctx, ctx->argv[1]);
+	if (ctx->argc == 1 && strcmp(ctx->argv[0], "list") == 0)
+		return list(ctx);
+	return cmd_fail("usage: lensctl trace analyze FILE [-o table|json] [--max-events N]\n"
+			"       lensctl trace list [--workload W] [--pod P] [--node N] [-o json]\n"
+			"       lensctl trace show ID [-o json]") + 1;
 }
