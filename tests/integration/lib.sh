@@ -139,3 +139,29 @@ start_fake_agent() {
 fake_update() { "$ROOT/tests/fixtures/fakegpu/fakegpu.sh" --root "$FAKE_ROOT" --update "$@" >>"$T/fixture.log" 2>&1; }
 # stop_fake_agent: SIGTERM to the agent; the fixture exits with it.
 stop_fake_agent() { kill -TERM "$AGENT_PID" 2>/dev/null; wait_for 15 sh -c "! kill -0 $AGENT_PID"; }
+
+# cgroup2_root: where the cgroup v2 hierarchy is mounted, or nothing.
+cgroup2_root() {
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then echo /sys/fs/cgroup
+  elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then echo /sys/fs/cgroup/unified; fi
+}
+
+# pod_cgroup ROOT TOP POD_UID CID: the path of a container's cgroup as the
+# kubelet's systemd driver makes it (under ROOT/TOP, so tests remove it whole).
+pod_cgroup() {
+  echo "$1/$2/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${3//-/_}.slice/cri-containerd-$4.scope"
+}
+
+# make_inpod CG [MEMCG]: writes $T/inpod, which runs its arguments as a
+# process of that cgroup (and of the v1 memory cgroup). An external
+# command, so that `$T/inpod ... &` is no subshell of the test script
+# (which would run its EXIT trap).
+make_inpod() {
+  cat >"$T/inpod" <<EOF
+#!/bin/sh
+echo \$\$ >'$1/cgroup.procs'
+${2:+echo \$\$ >'$2/cgroup.procs'}
+exec "\$@"
+EOF
+  chmod +x "$T/inpod"
+}

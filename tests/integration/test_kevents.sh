@@ -10,15 +10,14 @@
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to load eBPF programs"
 [ -r /sys/kernel/btf/vmlinux ] || skip_all "the kernel has no BTF"
-if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then CGROOT=/sys/fs/cgroup
-elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then CGROOT=/sys/fs/cgroup/unified
-else skip_all "no cgroup v2 hierarchy mounted"; fi
+CGROOT=$(cgroup2_root)
+[ -n "$CGROOT" ] || skip_all "no cgroup v2 hierarchy mounted"
 
 NS=ml
 UIDP=3c4d5e6f-7a8b-4c9d-8e0f-a1b2c3d4e5f6
 W_UID=9e8d7c6b-5a49-4382-9170-f1e2d3c4b5a6
 CID=$(printf 'e5%.0s' $(seq 32))
-CG=$CGROOT/lens-kev-$$/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UIDP//-/_}.slice/cri-containerd-$CID.scope
+CG=$(pod_cgroup "$CGROOT" lens-kev-$$ "$UIDP" "$CID")
 mkdir -p "$CG" || skip_all "cannot create cgroups"
 # The memory limit: in the v1 memory controller on hybrid hosts, in the
 # v2 cgroup itself where memory is a v2 controller.
@@ -71,17 +70,9 @@ check_eq "after loading, the agent holds neither CAP_SYS_ADMIN nor CAP_BPF" "0 0
   "$(( (0x$capeff >> 21) & 1 )) $(( (0x$capeff >> 39) & 1 ))"
 check "the pod is known by name" wait_for 10 sh -c "curl -s http://$AGENT_HTTP/pods | jq -e '.pods[] | select(.name == \"crashy-0\")' >/dev/null"
 
-# inpod CMD...: CMD as a process of the pod's container (and its memory
-# limit). An external command, so that `inpod ... &` is no subshell of this
-# script (which would run its EXIT trap).
+# inpod CMD...: CMD as a process of the pod's container (and its memory limit).
+make_inpod "$CG" "$MEMCG"
 INPOD=$T/inpod
-cat >"$INPOD" <<EOF
-#!/bin/sh
-echo \$\$ >'$CG/cgroup.procs'
-${MEMCG:+echo \$\$ >'$MEMCG/cgroup.procs'}
-exec "\$@"
-EOF
-chmod +x "$INPOD"
 inpod() { "$INPOD" "$@"; }
 inpod /bin/echo hello-lens exec-test >/dev/null
 # A training launcher (a copy of true named torchrun, with Megatron's entry
