@@ -150,7 +150,7 @@ static const struct cfg_opt options[] = {
 	{"profiler", "LENS_PROFILER", CFG_BOOL, &C.profiler, "true",
 	 "find, analyse and send the PyTorch profiler traces pod processes write"},
 	{"profiler-dirs", "LENS_PROFILER_DIRS", CFG_STR, &C.profiler_dirs, ".,/tmp,/workspace",
-	 "directories walked in every pod container (\".\": each process's working directory)"},
+	 "directories walked in every pod container (\".\": each process's working directory, unless /)"},
 	{"profiler-interval", "LENS_PROFILER_INTERVAL", CFG_DURATION, &C.profiler_interval, "30s",
 	 "time between walks for profiler traces"},
 	{"profiler-settle", "LENS_PROFILER_SETTLE", CFG_DURATION, &C.profiler_settle, "30s",
