@@ -3,6 +3,7 @@
  * non-communication kernels count in these tables, and a launcher's time
  * is the union of its kernels' intervals, not the sum of their
  * durations. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,7 @@ struct launcher {
 	uint32_t host;
 	struct ivals direct, subtree;
 	uint32_t kernels;
+	double overlap;       /* Σ of its direct kernels' overlap lengths, µs */
 	int32_t first;        /* its first direct kernel by ts */
 	const char *category;
 };
@@ -107,13 +109,13 @@ static struct launcher *launcher_at(struct trace *t, struct launchers *ls, uint3
 			ls->cap = ls->cap ? 2 * ls->cap : 256;
 			ls->v = xrealloc(ls->v, ls->cap * sizeof *ls->v);
 		}
-		ls->v[ls->n] = (struct launcher){h, {0}, {0}, 0, -1, NULL};
+		ls->v[ls->n] = (struct launcher){h, {0}, {0}, 0, 0, -1, NULL};
 		t->host[h].launcher = (int32_t)ls->n++;
 	}
 	return &ls->v[t->host[h].launcher];
 }
 
-static void find_launchers(struct trace *t, struct launchers *ls)
+static void find_launchers(struct trace *t, struct launchers *ls, const double *overlap)
 {
 	for (uint32_t i = 0; i < t->ngpu; i++) {
 		const struct gpu_ev *g = &t->gpu[i];
@@ -121,6 +123,7 @@ static void find_launchers(struct trace *t, struct launchers *ls)
 			continue;
 		struct launcher *l = launcher_at(t, ls, launcher_of(t, (uint32_t)g->parent));
 		ivals_add(&l->direct, g->ts, g->end);
+		l->overlap += overlap[i];
 		l->kernels++;
 		if (l->first < 0 || g->ts < t->gpu[l->first].ts)
 			l->first = (int32_t)i;
@@ -233,6 +236,15 @@ static json_t *summary(const struct trace *t, const struct launchers *ls, bool b
 
 #define TOP_LAUNCHERS 100
 
+/* TraceLens's overlap_pct: a fraction (not a percent) to 2 decimals,
+ * null when nothing overlaps. */
+static json_t *overlap_pct(double overlap, double direct)
+{
+	if (overlap <= 0 || direct <= 0)
+		return json_null();
+	return json_real(round(overlap / direct * 100) / 100);
+}
+
 /* The launchers with the most direct kernel time. */
 static json_t *top_launchers(const struct trace *t, struct launchers *ls)
 {
@@ -241,13 +253,15 @@ static json_t *top_launchers(const struct trace *t, struct launchers *ls)
 	json_t *rows = json_array();
 	for (uint32_t i = 0; i < ls->n && i < TOP_LAUNCHERS; i++) {
 		const struct launcher *l = &ls->v[i];
+		double direct = ivals_length(&l->direct);
 		json_array_append_new(
-			rows, json_pack("{s:s,s:s,s:I,s:f,s:f,s:I}", "name",
+			rows, json_pack("{s:s,s:s,s:I,s:f,s:f,s:I,s:o}", "name",
 					trace_name(t, t->host[l->host].name), "op_category", l->category,
 					"uid", (json_int_t)t->host[l->host].uid,
-					"total_direct_kernel_time_ms", ivals_length(&l->direct) / 1000,
+					"total_direct_kernel_time_ms", direct / 1000,
 					"total_subtree_kernel_time_ms", ivals_length(&l->subtree) / 1000,
-					"direct_kernel_count", (json_int_t)l->kernels));
+					"direct_kernel_count", (json_int_t)l->kernels, "overlap_pct",
+					overlap_pct(l->overlap, direct)));
 	}
 	return rows;
 }
@@ -256,7 +270,9 @@ void traceops_report(struct trace *t, json_t *out)
 {
 	struct launchers ls = {0};
 	build_tree(t);
-	find_launchers(t, &ls);
+	double *overlap = trace_overlaps(t);
+	find_launchers(t, &ls, overlap);
+	free(overlap);
 	for (uint32_t i = 0; i < ls.n; i++) {
 		ivals_merge(&ls.v[i].direct);
 		ivals_merge(&ls.v[i].subtree);

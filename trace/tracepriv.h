@@ -89,6 +89,9 @@ bool trace_key(const struct trace *t, bool has_corr, int64_t corr, bool has_ext,
 /* The tables (traceops.c, tracecoll.c), added to out. */
 void traceops_report(struct trace *t, json_t *out);
 void tracecoll_report(struct trace *t, json_t *out);
+/* Per GPU event, the merged length (µs) of its overlaps with other linked
+ * GPU events, TraceLens's sweep (overlap.c); free() it. */
+double *trace_overlaps(const struct trace *t);
 /* Whether a kernel name is communication (nccl, rccl, cross_device_reduce). */
 bool trace_is_comm(const char *name);
 

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
+
 #include "interval.h"
 #include "jsontok.h"
 #include "trace.h"
@@ -190,6 +192,75 @@ static void test_no_gpu(void **state)
 	json_decref(out);
 }
 
+/* A host op launching one kernel on stream s over [ts, ts + dur] (µs),
+ * linked by correlation id c (the trace has no flows). */
+static void launch(struct buf *b, const char *op, double op_ts, int c, const char *kernel, int s,
+		   double ts, double dur)
+{
+	buf_printf(b,
+		   "%s{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"%s\",\"pid\":1,\"tid\":1,"
+		   "\"ts\":%g,\"dur\":5},"
+		   "{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"hipLaunchKernel\",\"pid\":1,"
+		   "\"tid\":1,\"ts\":%g,\"dur\":1,\"args\":{\"correlation\":%d}},"
+		   "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"%s\",\"pid\":0,\"tid\":%d,\"ts\":%g,"
+		   "\"dur\":%g,\"args\":{\"correlation\":%d,\"stream\":%d}}",
+		   b->len ? "," : "", op, op_ts, op_ts + 1, c, kernel, s, ts, dur, c, s);
+}
+
+static json_t *overlap_of(const json_t *r, const char *name)
+{
+	const json_t *l;
+	size_t i;
+	json_array_foreach(json_object_get(r, "kernel_launchers"), i, l)
+		if (strcmp(json_string_value(json_object_get(l, "name")), name) == 0)
+			return json_object_get(l, "overlap_pct");
+	fail_msg("no launcher %s", name);
+	return NULL;
+}
+
+/* overlap_pct (ANALYSIS.md §4-5): a kernel's overlaps of at least 1 µs
+ * with linked GPU events of another stream and another launching op,
+ * merged, over the launcher's kernel time, as a fraction. */
+static void test_overlap(void **state)
+{
+	(void)state;
+	struct buf ev = BUF_INIT, doc = BUF_INIT;
+	launch(&ev, "aten::mm", 0, 1, "gemm", 7, 100, 10);                 /* [100, 110] */
+	launch(&ev, "nccl:all_reduce", 10, 2, "ncclAllReduce", 13, 105, 20); /* [105, 125] */
+	launch(&ev, "aten::add", 20, 3, "add", 7, 130, 10);                /* [130, 140] */
+	launch(&ev, "aten::mul", 30, 4, "mul", 7, 135, 10);                /* [135, 145], same stream */
+	launch(&ev, "aten::sum", 40, 5, "sum", 9, 200, 10);                /* [200, 210] */
+	launch(&ev, "aten::div", 50, 6, "div", 11, 209, 1);                /* [209, 210]: 1 µs */
+	launch(&ev, "aten::exp", 60, 7, "exp", 15, 400, 10);               /* [400, 410] */
+	launch(&ev, "aten::log", 70, 8, "log", 16, 409.5, 5);              /* 0.5 µs with exp */
+	/* One op launching two kernels that overlap on two streams. */
+	buf_printf(&ev, ",{\"ph\":\"X\",\"cat\":\"cpu_op\",\"name\":\"aten::cat\",\"pid\":1,\"tid\":1,"
+			"\"ts\":80,\"dur\":9}");
+	for (int k = 0; k < 2; k++)
+		buf_printf(&ev,
+			   ",{\"ph\":\"X\",\"cat\":\"cuda_runtime\",\"name\":\"hipLaunchKernel\","
+			   "\"pid\":1,\"tid\":1,\"ts\":%d,\"dur\":1,\"args\":{\"correlation\":%d}},"
+			   "{\"ph\":\"X\",\"cat\":\"kernel\",\"name\":\"cat%d\",\"pid\":0,\"tid\":%d,"
+			   "\"ts\":%d,\"dur\":10,\"args\":{\"correlation\":%d,\"stream\":%d}}",
+			   81 + 2 * k, 20 + k, k, 20 + k, 600 + 5 * k, 20 + k, 20 + k);
+	buf_printf(&doc, "{\"traceEvents\": [%s]}", ev.p);
+	json_t *out;
+	char err[128];
+	assert_int_equal(trace_analyze_mem(doc.p, doc.len, 0, &out, err, sizeof err), 0);
+	/* gemm overlaps the all-reduce on [105, 110]: 5 of its 10 µs. */
+	assert_true(json_real_value(overlap_of(out, "aten::mm")) == 0.5);
+	assert_true(json_is_null(overlap_of(out, "aten::add"))); /* the same stream */
+	assert_true(json_is_null(overlap_of(out, "aten::mul")));
+	assert_true(json_real_value(overlap_of(out, "aten::sum")) == 0.1); /* 1 µs counts */
+	assert_true(json_real_value(overlap_of(out, "aten::div")) == 1.0);
+	assert_true(json_is_null(overlap_of(out, "aten::exp")));  /* 0.5 µs does not */
+	assert_true(json_is_null(overlap_of(out, "aten::log")));
+	assert_true(json_is_null(overlap_of(out, "aten::cat")));  /* the same op */
+	json_decref(out);
+	buf_free(&doc);
+	buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_intervals),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_no_gpu),
+		cmocka_unit_test(test_overlap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
