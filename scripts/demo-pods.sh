@@ -167,6 +167,23 @@ demo_incidents() {
   return 0
 }
 
+# demo_profiler_trace DIR PID: the training process of pod 1 writes a
+# PyTorch profiler trace (an MI300 sample) under its working directory and
+# keeps working there, in the simulated agent's mount namespace.
+demo_profiler_trace() {
+  local dir=$1 agent=$2 root uid cg
+  root=$(demo_cgroup_root)
+  [ -n "$root" ] || return 0
+  uid=$(demo_uid 1)
+  cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 1).scope
+  mkdir -p "$dir/workspace/profiler"
+  nsenter -t "$agent" -m -- sh -c "echo \$\$ >'$cg/cgroup.procs'; cd '$dir/workspace' &&
+    cp '$PWD/tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz' \
+      profiler/llama-pretrain-master-0.rank0.pt.trace.json.gz && exec sleep 86400" \
+    >/dev/null 2>&1 &
+  echo $! >>"$dir/hold.pids"
+}
+
 demo_pods_stop() {
   local dir=$1 p cg
   [ -f "$dir/writer.pid" ] && kill "$(cat "$dir/writer.pid")" 2>/dev/null && rm -f "$dir/writer.pid"

@@ -88,11 +88,12 @@ for _ in $(seq 300); do curl -sf "$API/readyz" >/dev/null && break; sleep 0.1; d
 AGENT_ARGS=(--aggregator "tcp://127.0.0.1:$NNG_PORT" --heartbeat-interval 5s)
 SIMULATE=
 if ! grep -qs 0x1002 /sys/class/drm/card*/device/vendor && [ "$(id -u)" -eq 0 ]; then SIMULATE=1; fi
-# The simulated node shares this machine's kernel: its agent reports the
-# kernel events of the simulated pods, this one stays out of it.
+# The simulated node shares this machine's kernel and processes: its agent
+# reports the kernel events and profiler traces of the simulated pods, this
+# one stays out of them.
 echo "Starting lens-agent for this machine (metrics: http://127.0.0.1:$AGENT_PORT/metrics)..."
 "$B/lens-agent" "${AGENT_ARGS[@]}" --spool-dir "$RUN/spool" --listen "127.0.0.1:$AGENT_PORT" \
-  ${SIMULATE:+--kernel-events=false} 2>>"$RUN/agent.log" &
+  ${SIMULATE:+--kernel-events=false --profiler=false} 2>>"$RUN/agent.log" &
 PIDS+=($!)
 SIM=
 if [ -n "$SIMULATE" ]; then
@@ -110,7 +111,7 @@ if [ -n "$SIMULATE" ]; then
   CGROOT=$(demo_cgroup_root); CGROOT=${CGROOT%/lens-demo}
   mkdir -p "$RUN/cgroup2"
   mountpoint -q "$RUN/cgroup2" || mount --bind "${CGROOT:-/sys/fs/cgroup}" "$RUN/cgroup2"
-  DEMO_POD_AGENT_FLAGS="$DEMO_POD_AGENT_FLAGS --cgroup-root $RUN/cgroup2"
+  DEMO_POD_AGENT_FLAGS="$DEMO_POD_AGENT_FLAGS --cgroup-root $RUN/cgroup2 --profiler-interval 1s --profiler-settle 2s --profiler-dirs ."
   rm -f "$RUN/sim-agent.pid" "$RUN/sim-root"
   tests/fixtures/fakegpu/fakegpu.sh --gpus 8 --hcas 4 --set gpu3.busy_percent=99 --set gpu5.temp_junction=97000 \
     -- sh -c "echo \$FAKEGPU_ROOT >'$RUN/sim-root'; '$B/lens-agent' ${AGENT_ARGS[*]} --node-name '$SIM' \
@@ -168,10 +169,26 @@ if [ -n "${SIM:-}" ]; then
   "$B/lensctl" logs llama-pretrain-master-0 -n training -f --since 3s --interval 500ms --iterations 6 \
     | cut -c1-150 || true
   demo_training_show
+  # The job writes a profiler trace: the agent finds it, analyses it on
+  # the node and sends it. (Only the working directories are walked: the
+  # simulated pods share this machine's /tmp.)
+  demo_profiler_trace "$RUN/pods" "$(cat "$RUN/sim-agent.pid")"
+  for _ in $(seq 100); do
+    "$B/lensctl" trace list 2>/dev/null | grep -q "complete.*master-0.rank0" && break
+    sleep 0.2
+  done
+  echo
+  echo "$ lensctl trace list"
+  "$B/lensctl" trace list | cut -c1-180 || true
+  id=$("$B/lensctl" trace list -o json 2>/dev/null | jq -r '.[0].id // empty')
+  echo
+  echo "$ lensctl trace show $id   (the timeline part)"
+  [ -n "$id" ] && "$B/lensctl" trace show "$id" | sed -n '1,22p' || true
+else
+  echo
+  echo "$ lensctl trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz   (the timeline part)"
+  "$B/lensctl" trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz | sed -n '1,14p' || true
 fi
-echo
-echo "$ lensctl trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz   (the timeline part)"
-"$B/lensctl" trace analyze tests/data/traces/tracelens-mi300-resnet-act-checkpoint.json.gz | sed -n '1,14p' || true
 cat <<INFO
 
 Lens is running:
@@ -183,6 +200,7 @@ Lens is running:
                     LENS_SERVER=$API build/bin/lensctl describe workload llama-pretrain
                     LENS_SERVER=$API build/bin/lensctl logs llama-pretrain-master-0 -f
                     LENS_SERVER=$API build/bin/lensctl training llama-pretrain [--metric lm_loss --plot]
+                    LENS_SERVER=$API build/bin/lensctl trace list|show ID
   metrics API       $API/api/v1/workloads/WORKLOAD_UID/metrics/data?metrics=lm_loss,tflops_per_gpu
   traces            build/bin/lensctl trace analyze FILE.pt.trace.json[.gz] [-o json]
   logs              .run/aggregator.log  .run/agent.log
