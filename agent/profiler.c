@@ -157,7 +157,10 @@ static int deflate_step(struct chunker *c, z_stream *z, int flush)
 static int send_deflated(struct chunker *c, int fd)
 {
 	z_stream z = {0};
-	/* 15 + 16: a gzip wrapper, so the content is a .gz file as it is. */
+	/* 15 + 16: a gzip wrapper, so the content is a .gz file as it is.
+	 * Level 6: on the 171 MB sample, 11.2 MB in 1.7 s of one core; level 1
+	 * took half the time for 15.2 MB. The store is shared and kept for
+	 * weeks; a node has cores to spare for a trace now and then. */
 	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	uint8_t *in = xmalloc(READ_BYTES);

@@ -88,6 +88,7 @@ scripts/bench-training.sh "$B"
 echo
 echo "Profiler traces (tests/data/traces: every table of lensctl trace analyze, a fresh process per file)"
 scripts/bench-trace.sh "$B"
+scripts/bench-profiler.sh "$B"
 
 echo
 echo "Container logs (150-byte CRI lines)"
