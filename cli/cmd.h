@@ -49,6 +49,12 @@ int cmd_trace(struct cmd_ctx *ctx);
 /* Prints a JSON value the way -o json does (reals to 15 significant
  * digits, as the API and the agent write them). */
 void cmd_print_json(json_t *v);
+struct table;
+/* A list as -o asks: JSON, or a table of ncols columns (a row per item, as
+ * row makes it), or "No <what> found." on stderr when there is none. */
+void cmd_print_list(const struct cmd_ctx *ctx, const json_t *items, int ncols,
+		    const char *const *headers, void (*row)(struct table *t, const json_t *item),
+		    const char *what);
 /* Reports an error as "lensctl: ..." on stderr; returns 1. */
 int cmd_fail(const char *msg);
 

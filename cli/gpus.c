@@ -51,9 +51,9 @@ static void health(json_t *sample, char *out, size_t len)
 
 /* The pod that holds the GPU most strongly (used > allocated > held) as
  * namespace/name, "+N" when others share it, and that pod's workload. */
-static void holder(json_t *g, char *pod, size_t plen, char *workload, size_t wlen)
+static void holder(const json_t *g, char *pod, size_t plen, char *workload, size_t wlen)
 {
-	json_t *pods = json_object_get(g, "pods"), *p, *best = NULL;
+	const json_t *pods = json_object_get(g, "pods"), *p, *best = NULL;
 	int best_score = -1;
 	size_t i;
 	json_array_foreach(pods, i, p) {
@@ -72,7 +72,7 @@ static void holder(json_t *g, char *pod, size_t plen, char *workload, size_t wle
 		 jsonx_str(json_array_get(json_object_get(best, "workloads"), 0), "name"));
 }
 
-static void add_gpu_row(struct table *t, json_t *g)
+static void add_gpu_row(struct table *t, const json_t *g)
 {
 	json_t *attr = json_object_get(g, "attributes"), *sample = json_object_get(g, "sample");
 	json_t *v = json_object_get(sample, "values");
@@ -123,19 +123,7 @@ static int print_gpus(struct cmd_ctx *ctx, int wide)
 	buf_free(&path);
 	if (rc)
 		return cmd_fail(err);
-	if (ctx->output == OUTPUT_JSON) {
-		cmd_print_json(items);
-	} else if (json_array_size(items) == 0) {
-		fprintf(stderr, "No GPUs found.\n");
-	} else {
-		struct table *t = table_new(wide ? 15 : 11, headers);
-		size_t i;
-		json_t *g;
-		json_array_foreach(items, i, g)
-			add_gpu_row(t, g);
-		table_print(t, stdout);
-		table_free(t);
-	}
+	cmd_print_list(ctx, items, wide ? 15 : 11, headers, add_gpu_row, "GPUs");
 	json_decref(items);
 	return 0;
 }

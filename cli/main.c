@@ -6,6 +6,7 @@
 
 #include "version.h"
 #include "cmd.h"
+#include "table.h"
 #include "config.h"
 
 static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep, *metric,
@@ -95,6 +96,18 @@ void cmd_print_json(json_t *v)
 {
 	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
+}
+
+void cmd_print_list(const struct cmd_ctx *ctx, const json_t *items, int ncols,
+		    const char *const *headers, void (*row)(struct table *t, const json_t *item),
+		    const char *what)
+{
+	if (ctx->output == OUTPUT_JSON)
+		cmd_print_json((json_t *)items);
+	else if (json_array_size(items) == 0)
+		fprintf(stderr, "No %s found.\n", what);
+	else
+		table_print_items(items, ncols, headers, row);
 }
 
 int cmd_fail(const char *msg)

@@ -9,7 +9,7 @@
 #include "table.h"
 
 /* Time since an RFC 3339 field, as an age ("5m"), or "" when absent. */
-static void age_of(json_t *o, const char *key, char *out, size_t len)
+static void age_of(const json_t *o, const char *key, char *out, size_t len)
 {
 	int64_t t;
 	out[0] = '\0';
@@ -28,7 +28,7 @@ static void format_bytes(double b, char *out, size_t len)
 	snprintf(out, len, u ? "%.1f%s" : "%.0f%s", b, units[u]);
 }
 
-static void add_node_row(struct table *t, json_t *n)
+static void add_node_row(struct table *t, const json_t *n)
 {
 	char age[32], seen[32], cpus[16], mem[32];
 	age_of(n, "first_seen", age, sizeof age);
@@ -46,19 +46,6 @@ static void add_node_row(struct table *t, json_t *n)
 	table_add(t, cells);
 }
 
-static void print_nodes(json_t *items, int wide)
-{
-	static const char *const headers[] = {"NAME",   "STATUS",   "AGE",  "LAST-SEEN", "KERNEL",
-					      "AGENT",  "OS-IMAGE", "ARCH", "CPUS",      "MEMORY"};
-	int ncols = wide ? 10 : 6;
-	struct table *t = table_new(ncols, headers);
-	size_t i;
-	json_t *n;
-	json_array_foreach(items, i, n)
-		add_node_row(t, n);
-	table_print(t, stdout);
-	table_free(t);
-}
 
 int cmd_nodes(struct cmd_ctx *ctx)
 {
@@ -79,12 +66,13 @@ int cmd_nodes(struct cmd_ctx *ctx)
 	} else if (client_get_all(&ctx->client, "/api/v1/nodes", &items, err, sizeof err)) {
 		return cmd_fail(err);
 	}
-	if (ctx->output == OUTPUT_JSON)
-		cmd_print_json(ctx->argc == 1 ? json_array_get(items, 0) : items);
-	else if (json_array_size(items) == 0)
-		fprintf(stderr, "No nodes found.\n");
+	static const char *const headers[] = {"NAME",   "STATUS",   "AGE",  "LAST-SEEN", "KERNEL",
+					      "AGENT",  "OS-IMAGE", "ARCH", "CPUS",      "MEMORY"};
+	if (ctx->output == OUTPUT_JSON && ctx->argc == 1)
+		cmd_print_json(json_array_get(items, 0));
 	else
-		print_nodes(items, ctx->output == OUTPUT_WIDE);
+		cmd_print_list(ctx, items, ctx->output == OUTPUT_WIDE ? 10 : 6, headers, add_node_row,
+			       "nodes");
 	json_decref(items);
 	return 0;
 }

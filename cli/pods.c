@@ -41,35 +41,30 @@ static int list(struct cmd_ctx *ctx, const char *path, json_t **items)
 	return rc ? cmd_fail(err) : 0;
 }
 
+static void pod_row(struct table *t, const json_t *p)
+{
+	char gpus[16], hcas[16], since[32];
+	const json_t *devs = json_object_get(p, "devices");
+	snprintf(gpus, sizeof gpus, "%d", count_kind(devs, "gpu"));
+	snprintf(hcas, sizeof hcas, "%d", count_kind(devs, "ib"));
+	age(jsonx_str(p, "first_seen"), since, sizeof since);
+	const char *cells[] = {
+		jsonx_str(p, "namespace"), jsonx_str(p, "name"), jsonx_str(p, "node"), jsonx_str(p, "phase"),
+		gpus, hcas, jsonx_str(json_array_get(json_object_get(p, "workloads"), 0), "name"),
+		since, jsonx_str(p, "uid"), jsonx_str(p, "source")};
+	table_add(t, cells);
+}
+
 int cmd_pods(struct cmd_ctx *ctx)
 {
 	static const char *const headers[] = {"NAMESPACE", "NAME", "NODE", "PHASE", "GPUS",
 					      "HCAS",      "WORKLOAD", "AGE", "UID", "SOURCE"};
-	json_t *items, *p;
-	size_t i;
+	json_t *items;
 	if (ctx->argc > 0)
 		return cmd_fail("usage: lensctl pods [--node NODE] [-o wide|json]");
 	if (list(ctx, "/api/v1/pods", &items))
 		return 1;
-	if (ctx->output == OUTPUT_JSON) {
-		cmd_print_json(items);
-	} else {
-		struct table *t = table_new(ctx->output == OUTPUT_WIDE ? 10 : 8, headers);
-		json_array_foreach(items, i, p) {
-			char gpus[16], hcas[16], since[32];
-			const json_t *devs = json_object_get(p, "devices");
-			snprintf(gpus, sizeof gpus, "%d", count_kind(devs, "gpu"));
-			snprintf(hcas, sizeof hcas, "%d", count_kind(devs, "ib"));
-			age(jsonx_str(p, "first_seen"), since, sizeof since);
-			const char *cells[] = {
-				jsonx_str(p, "namespace"), jsonx_str(p, "name"), jsonx_str(p, "node"), jsonx_str(p, "phase"),
-				gpus, hcas, jsonx_str(json_array_get(json_object_get(p, "workloads"), 0), "name"),
-				since, jsonx_str(p, "uid"), jsonx_str(p, "source")};
-			table_add(t, cells);
-		}
-		table_print(t, stdout);
-		table_free(t);
-	}
+	cmd_print_list(ctx, items, ctx->output == OUTPUT_WIDE ? 10 : 8, headers, pod_row, "pods");
 	json_decref(items);
 	return 0;
 }
@@ -85,37 +80,31 @@ static void join_strings(const json_t *arr, char *out, size_t len)
 	buf_free(&b);
 }
 
+static void workload_row(struct table *t, const json_t *w)
+{
+	char pods[16], gpus[16], hcas[16], nodes[512], since[32];
+	snprintf(pods, sizeof pods, "%lld",
+		 (long long)json_integer_value(json_object_get(w, "pods_running")));
+	snprintf(gpus, sizeof gpus, "%lld", (long long)json_integer_value(json_object_get(w, "gpus")));
+	snprintf(hcas, sizeof hcas, "%lld", (long long)json_integer_value(json_object_get(w, "hcas")));
+	join_strings(json_object_get(w, "nodes"), nodes, sizeof nodes);
+	age(jsonx_str(w, "first_seen"), since, sizeof since);
+	const char *cells[] = {jsonx_str(w, "namespace"), jsonx_str(w, "kind"), jsonx_str(w, "name"),
+			       pods, nodes, gpus, hcas, since, jsonx_str(w, "uid")};
+	table_add(t, cells);
+}
+
 int cmd_workloads(struct cmd_ctx *ctx)
 {
 	static const char *const headers[] = {"NAMESPACE", "KIND", "NAME", "PODS", "NODES",
 					      "GPUS",      "HCAS", "AGE",  "UID"};
-	json_t *items, *w;
-	size_t i;
+	json_t *items;
 	if (ctx->argc > 0)
 		return cmd_fail("usage: lensctl workloads [--node NODE] [-o wide|json]");
 	if (list(ctx, "/api/v1/workloads", &items))
 		return 1;
-	if (ctx->output == OUTPUT_JSON) {
-		cmd_print_json(items);
-	} else {
-		struct table *t = table_new(ctx->output == OUTPUT_WIDE ? 9 : 8, headers);
-		json_array_foreach(items, i, w) {
-			char pods[16], gpus[16], hcas[16], nodes[512], since[32];
-			snprintf(pods, sizeof pods, "%lld",
-				 (long long)json_integer_value(json_object_get(w, "pods_running")));
-			snprintf(gpus, sizeof gpus, "%lld",
-				 (long long)json_integer_value(json_object_get(w, "gpus")));
-			snprintf(hcas, sizeof hcas, "%lld",
-				 (long long)json_integer_value(json_object_get(w, "hcas")));
-			join_strings(json_object_get(w, "nodes"), nodes, sizeof nodes);
-			age(jsonx_str(w, "first_seen"), since, sizeof since);
-			const char *cells[] = {jsonx_str(w, "namespace"), jsonx_str(w, "kind"), jsonx_str(w, "name"),
-					       pods, nodes, gpus, hcas, since, jsonx_str(w, "uid")};
-			table_add(t, cells);
-		}
-		table_print(t, stdout);
-		table_free(t);
-	}
+	cmd_print_list(ctx, items, ctx->output == OUTPUT_WIDE ? 9 : 8, headers, workload_row,
+		       "workloads");
 	json_decref(items);
 	return 0;
 }

@@ -83,3 +83,15 @@ const char *table_num(const json_t *o, const char *key, const char *fmt, char *b
 		snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
 	return buf;
 }
+
+void table_print_items(const json_t *items, int ncols, const char *const *headers,
+		       void (*row)(struct table *t, const json_t *item))
+{
+	struct table *t = table_new(ncols, headers);
+	const json_t *item;
+	size_t i;
+	json_array_foreach(items, i, item)
+		row(t, item);
+	table_print(t, stdout);
+	table_free(t);
+}

@@ -16,6 +16,9 @@ void table_print(const struct table *t, FILE *out);
 /* The same, every line indented (tables nested in `describe` output). */
 void table_print_indented(const struct table *t, FILE *out, int indent);
 void table_free(struct table *t);
+/* One table of items, a row each as row makes it, printed to stdout. */
+void table_print_items(const json_t *items, int ncols, const char *const *headers,
+		       void (*row)(struct table *t, const json_t *item));
 /* A cell from a JSON member: a number printed with fmt, a string as it
  * is, anything else empty. Returns buf. */
 const char *table_num(const json_t *o, const char *key, const char *fmt, char *buf, size_t cap);

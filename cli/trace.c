@@ -208,19 +208,7 @@ static int list(struct cmd_ctx *ctx)
 	buf_free(&q);
 	if (rc)
 		return cmd_fail(err);
-	if (ctx->output == OUTPUT_JSON) {
-		cmd_print_json(items);
-	} else if (!json_array_size(items)) {
-		fprintf(stderr, "No profiler traces found.\n");
-	} else {
-		struct table *t = table_new(10, list_headers);
-		const json_t *f;
-		size_t i;
-		json_array_foreach(items, i, f)
-			list_row(t, f);
-		table_print(t, stdout);
-		table_free(t);
-	}
+	cmd_print_list(ctx, items, 10, list_headers, list_row, "profiler traces");
 	json_decref(items);
 	return 0;
 }

@@ -165,3 +165,19 @@ exec "\$@"
 EOF
   chmod +x "$T/inpod"
 }
+
+# fake_kubelet_pod NAMESPACE POD POD_UID CONTAINER CID JOB JOB_UID: a fake
+# kubelet listing one running pod of one container, owned by a
+# PyTorchJob; sets KUBELET to its address.
+fake_kubelet_pod() {
+  cat >"$T/pods.json" <<EOF
+{"kind":"PodList","items":[{"metadata":{"name":"$2","namespace":"$1","uid":"$3",
+ "ownerReferences":[{"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","name":"$6","uid":"$7","controller":true}]},
+ "spec":{"containers":[{"name":"$4"}]},
+ "status":{"phase":"Running","containerStatuses":[{"name":"$4","containerID":"containerd://$5","state":{"running":{}}}]}}]}
+EOF
+  KUBELET=127.0.0.1:$(free_port)
+  "$B/tests/fake_kubelet" --http "$KUBELET" --pods "$T/pods.json" 2>"$T/kubelet.log" &
+  PIDS+=($!)
+  wait_for 10 grep -q ready "$T/kubelet.log"
+}

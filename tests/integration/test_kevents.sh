@@ -41,16 +41,7 @@ cleanup_cgroups() {
 }
 trap 'cleanup; cleanup_cgroups' EXIT
 
-cat >"$T/pods.json" <<EOF
-{"kind":"PodList","items":[{"metadata":{"name":"crashy-0","namespace":"$NS","uid":"$UIDP",
- "ownerReferences":[{"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","name":"bert","uid":"$W_UID","controller":true}]},
- "spec":{"containers":[{"name":"main"}]},
- "status":{"phase":"Running","containerStatuses":[{"name":"main","containerID":"containerd://$CID","state":{"running":{}}}]}}]}
-EOF
-KUBELET=127.0.0.1:$(free_port)
-"$B/tests/fake_kubelet" --http "$KUBELET" --pods "$T/pods.json" 2>"$T/kubelet.log" &
-PIDS+=($!)
-wait_for 10 grep -q ready "$T/kubelet.log"
+fake_kubelet_pod "$NS" crashy-0 "$UIDP" main "$CID" bert "$W_UID"
 cat >"$T/crash.c" <<'EOF'
 int main(void) { volatile int *p = 0; return *p; }
 EOF

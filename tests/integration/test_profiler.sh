@@ -25,16 +25,7 @@ mkdir -p "$CG" || skip_all "cannot create cgroups"
 trap 'cleanup; sleep 0.3; find "$CGROOT/lens-prof-$$" -depth -type d -exec rmdir {} + 2>/dev/null' EXIT
 make_inpod "$CG"
 
-cat >"$T/pods.json" <<EOF
-{"kind":"PodList","items":[{"metadata":{"name":"llama-worker-0","namespace":"$NS","uid":"$UIDP",
- "ownerReferences":[{"apiVersion":"kubeflow.org/v1","kind":"PyTorchJob","name":"llama","uid":"$W_UID","controller":true}]},
- "spec":{"containers":[{"name":"trainer"}]},
- "status":{"phase":"Running","containerStatuses":[{"name":"trainer","containerID":"containerd://$CID","state":{"running":{}}}]}}]}
-EOF
-KUBELET=127.0.0.1:$(free_port)
-"$B/tests/fake_kubelet" --http "$KUBELET" --pods "$T/pods.json" 2>"$T/kubelet.log" &
-PIDS+=($!)
-wait_for 10 grep -q ready "$T/kubelet.log"
+fake_kubelet_pod "$NS" llama-worker-0 "$UIDP" trainer "$CID" llama "$W_UID"
 
 start_pg
 start_aggregator
