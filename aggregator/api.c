@@ -109,6 +109,22 @@ void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx, 
 	db_release(a->pool, c);
 }
 
+json_t *api_body(const struct http_req *req, struct http_resp *resp, int want)
+{
+	json_error_t e;
+	json_t *o = json_loadb(req->body ? req->body : "", req->body_len, 0, &e);
+	if (!o) {
+		http_error(resp, 400, "bad_body", "body is not JSON: %s (line %d, column %d)", e.text,
+			   e.line, e.column);
+	} else if (want >= 0 && (int)json_typeof(o) != want) {
+		http_error(resp, 400, "bad_body", "body must be a JSON %s",
+			   want == JSON_ARRAY ? "array" : "object");
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
 int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
 		   const char **out)
 {
@@ -245,6 +261,18 @@ const struct http_route api_routes[] = {
 	{"GET", "/api/v1/workloads/{uid}", api_workload, false},
 	{"GET", "/api/v1/devices/{node}/{device}/history", api_device_history, false},
 	{"GET", "/api/v1/events", api_events, false},
+	{"POST", "/api/v1/alerts/metric", api_alerts_metric, true},
+	{"POST", "/api/v2/alerts", api_alerts_v2, true},
+	{"POST", "/api/v1/alerts/log", api_alerts_log, true},
+	{"POST", "/api/v1/alerts/trace", api_alerts_trace, true},
+	{"POST", "/api/v1/alerts/webhook", api_alerts_webhook, true},
+	{"GET", "/api/v1/alerts", api_alerts_list, false},
+	{"GET", "/api/v1/alerts/statistics", api_alerts_statistics, false},
+	{"GET", "/api/v1/alerts/{id}", api_alert, false},
+	{"GET", "/api/v1/alerts/{id}/correlations", api_alert_correlations, false},
+	{"POST", "/api/v1/silences", api_silence_create, true},
+	{"GET", "/api/v1/silences", api_silences, false},
+	{"DELETE", "/api/v1/silences/{id}", api_silence_delete, true},
 	{"GET", "/api/v1/profiler/files", api_profiler_files, false},
 	{"GET", "/api/v1/profiler/files/{id}", api_profiler_file, false},
 	{"GET", "/api/v1/profiler/files/{id}/content", api_profiler_content, false},

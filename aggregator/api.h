@@ -15,6 +15,7 @@
 struct podcache;
 struct analysis;
 struct training;
+struct alerts;
 
 struct api {
 	struct db_pool *pool;
@@ -24,6 +25,7 @@ struct api {
 	struct podcache *pods;
 	struct analysis *analysis;  /* where stored log lines go next */
 	struct training *training;  /* where WandB reports are stored */
+	struct alerts *alerts;      /* NULL until the database is migrated */
 };
 
 extern const struct http_route api_routes[];
@@ -46,6 +48,9 @@ void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx,
 /* ?key=: RFC 3339 or absent (*out NULL); -1 with a 400 answered when bad. */
 int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
 		   const char **out);
+/* The body as JSON of the wanted type (JSON_OBJECT, JSON_ARRAY, or -1 for
+ * either), or NULL with a 400 answered. */
+json_t *api_body(const struct http_req *req, struct http_resp *resp, int want);
 /* name when it is a valid node name, else NULL with a 400 answered. */
 const char *api_valid_node(struct http_resp *resp, const char *name);
 
@@ -60,6 +65,20 @@ void api_device_history(const struct http_req *req, struct http_resp *resp, void
 /* Container log lines (api_logs.c). */
 void api_logs_post(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_logs_get(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* The alert system (api_alerts.c). */
+void api_alerts_metric(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_v2(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_log(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_trace(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_webhook(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_list(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alert(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alert_correlations(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alerts_statistics(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_silence_create(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_silences(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_silence_delete(const struct http_req *req, struct http_resp *resp, void *arg);
 
 /* Profiler traces (api_profiler.c). */
 void api_profiler_files(const struct http_req *req, struct http_resp *resp, void *arg);

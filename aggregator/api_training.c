@@ -20,22 +20,6 @@
 #include "trainquery.h"
 #include "wandb.h"
 
-/* The body as a JSON object, or NULL with a 400 answered. */
-static json_t *body_object(const struct http_req *req, struct http_resp *resp)
-{
-	json_error_t e;
-	json_t *o = json_loadb(req->body ? req->body : "", req->body_len, 0, &e);
-	if (!o)
-		http_error(resp, 400, "bad_body", "body is not JSON: %s (line %d, column %d)", e.text,
-			   e.line, e.column);
-	else if (!json_is_object(o)) {
-		http_error(resp, 400, "bad_body", "body must be a JSON object");
-		json_decref(o);
-		o = NULL;
-	}
-	return o;
-}
-
 /* ---- WandB intake ------------------------------------------------------ */
 
 typedef int (*wandb_fn)(const json_t *req, const struct wandb_who *who, json_t *workloads,
@@ -138,7 +122,7 @@ static void wandb_store(struct api *a, struct http_resp *resp, json_t *items, js
 static void wandb_post(const struct http_req *req, struct http_resp *resp, struct api *a,
 		       wandb_fn fn, const char *what)
 {
-	json_t *body = body_object(req, resp), *items = json_array(), *uids = json_array();
+	json_t *body = api_body(req, resp, JSON_OBJECT), *items = json_array(), *uids = json_array();
 	struct wandb_counts n = {0};
 	if (body && wandb_part(a, fn, what, body, NULL, items, uids, &n, resp) == 0)
 		wandb_store(a, resp, items, uids, &n);
@@ -171,7 +155,7 @@ void api_wandb_batch(const struct http_req *req, struct http_resp *resp, void *a
 		wandb_fn fn;
 	} parts[] = {{"detection", wandb_detection}, {"metrics", wandb_metrics}, {"logs", wandb_logs}};
 	struct api *a = arg;
-	json_t *body = body_object(req, resp), *items = json_array(), *uids = json_array();
+	json_t *body = api_body(req, resp, JSON_OBJECT), *items = json_array(), *uids = json_array();
 	struct wandb_counts n = {0};
 	struct wandb_who top;
 	int rc = body ? 0 : -1, found = 0;
@@ -263,7 +247,7 @@ void api_grafana_test(const struct http_req *req, struct http_resp *resp, void *
 static void grafana(const struct http_req *req, struct http_resp *resp, void *arg,
 		    api_query_fn fn)
 {
-	json_t *body = req->body_len ? body_object(req, resp) : json_object();
+	json_t *body = req->body_len ? api_body(req, resp, JSON_OBJECT) : json_object();
 	struct trainquery q = {.grafana = body};
 	if (body)
 		api_run(arg, resp, fn, &q, "");
@@ -362,7 +346,7 @@ static int pattern_write(PGconn *c, void *arg, json_t **out, char *err, size_t e
 
 void api_patterns_post(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	json_t *body = body_object(req, resp);
+	json_t *body = api_body(req, resp, JSON_OBJECT);
 	if (!body)
 		return;
 	struct pattern_write w = {arg, jsonx_str(body, "name"), jsonx_str(body, "pattern"),
@@ -412,7 +396,7 @@ static json_t *test_line(struct logpattern_set *s, size_t i, const char *line)
 void api_patterns_test(const struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
-	json_t *body = body_object(req, resp), *lines = json_object_get(body, "lines"), *v;
+	json_t *body = api_body(req, resp, JSON_OBJECT), *lines = json_object_get(body, "lines"), *v;
 	const char *pattern = jsonx_str(body, "pattern");
 	struct logpattern_set *s = NULL;
 	char err[256];

@@ -227,3 +227,9 @@ bool db_ping(struct db_pool *p)
 	db_release(p, c);
 	return ok;
 }
+
+bool db_valid_id(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > 0 && n <= 18 && strspn(s, "0123456789") == n;
+}

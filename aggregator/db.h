@@ -20,6 +20,10 @@ void db_pool_free(struct db_pool *p);
 PGconn *db_acquire(struct db_pool *p, char *err, size_t errlen);
 void db_release(struct db_pool *p, PGconn *c);
 
+/* Whether s is a bigserial id as the API takes it: 1 to 18 digits, so a
+ * bad one is a 404, never a database error. */
+bool db_valid_id(const char *s);
+
 /* A dedicated connection outside the pool (ingest writers hold one each). */
 PGconn *db_connect(const char *url, char *err, size_t errlen);
 /* Makes c usable again after an error: rolls back, or reconnects when the

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "version.h"
+#include "alerts.h"
 #include "api.h"
 #include "clock.h"
 #include "config.h"
@@ -32,7 +33,7 @@ struct agg_config {
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
 		cache_refresh, event_retention, log_retention, training_retention,
-		profiler_retention;
+		profiler_retention, alert_window, alert_resolve, alert_sweep;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
 	long long slow_iterations, train_window, framework_lines, train_queue;
@@ -70,6 +71,12 @@ static const struct cfg_opt options[] = {
 	 "keep container log lines this long (whole days: partitions are dropped)"},
 	{"training-retention", "LENS_TRAINING_RETENTION", CFG_DURATION, &C.training_retention,
 	 "90d", "keep training metrics and events of runs that ended this long ago"},
+	{"alert-correlation-window", "LENS_ALERT_CORRELATION_WINDOW", CFG_DURATION,
+	 &C.alert_window, "5m", "alerts on the same pod, workload or node this close are related"},
+	{"alert-resolve-timeout", "LENS_ALERT_RESOLVE_TIMEOUT", CFG_DURATION, &C.alert_resolve, "5m",
+	 "an alert from an event (OOM kill, crash, ...) resolves after this unless it repeats"},
+	{"alert-sweep-interval", "LENS_ALERT_SWEEP_INTERVAL", CFG_DURATION, &C.alert_sweep, "1s",
+	 "how promptly alerts expire and silences start and stop applying"},
 	{"profiler-retention", "LENS_PROFILER_RETENTION", CFG_DURATION, &C.profiler_retention,
 	 "30d", "keep profiler traces (analysis and content) received this long ago"},
 	{"training-flush-interval", "LENS_TRAINING_FLUSH_INTERVAL", CFG_DURATION, &C.train_flush,
@@ -125,6 +132,7 @@ struct aggregator {
 	struct podcache *pods;
 	struct analysis *analysis;
 	struct training *training;
+	struct alerts *alerts;
 	struct ticker *pods_refresh;
 };
 
@@ -215,6 +223,10 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		db_release(g->pool, c);
 	if (rc || (rc = training_start(g->training)))
 		return rc;
+	struct alerts_config ac = {C.alert_window, C.alert_resolve, C.alert_sweep};
+	if ((rc = alerts_start(&ac, g->pool, g->reg, &g->alerts, err, errlen)))
+		return rc;
+	g->api.alerts = g->alerts; /* before the HTTP threads read it: see api_alerts.c */
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
 				   g->analysis};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
@@ -243,6 +255,7 @@ static void stop(struct aggregator *g)
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
+	alerts_stop(g->alerts);
 	/* After ingest and the API: what the lines they stored last showed is
 	 * flushed. */
 	training_stop(g->training);

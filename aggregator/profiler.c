@@ -146,21 +146,9 @@ int profiler_list(PGconn *c, const struct profiler_filter *f, json_t **out, char
 			   f->limit, NULL, NULL, out, err, errlen);
 }
 
-/* An id the API was given: digits only, so a bad one is a 404, not a
- * database error. */
-static bool valid_id(const char *id)
-{
-	if (!id || !*id || strlen(id) > 18)
-		return false;
-	for (const char *s = id; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 int profiler_get(PGconn *c, const char *id, json_t **out, char *err, size_t errlen)
 {
-	if (!valid_id(id))
+	if (!db_valid_id(id))
 		return -ENOENT;
 	const char *p[] = {id};
 	json_t *rows;
@@ -214,7 +202,7 @@ int profiler_content(PGconn *c, const char *id, struct buf *out, char *err, size
 {
 	char node[254], key[200];
 	long long n, last;
-	if (!valid_id(id))
+	if (!db_valid_id(id))
 		return -ENOENT;
 	int rc = content_state(c, id, node, key, sizeof key, &n, &last, err, errlen);
 	for (long long i = 0; !rc && i <= last; i++) {

@@ -1,9 +1,10 @@
-/* client: libcurl GET + jansson parse + error wording. */
+/* client: libcurl requests + jansson parse + error wording. */
 #include "client.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -29,6 +30,12 @@ static void api_error(long status, const char *body, char *err, size_t errlen)
 int client_get(const struct client *c, const char *path, json_t **out, char *err,
 	       size_t errlen)
 {
+	return client_request(c, "GET", path, NULL, out, err, errlen);
+}
+
+int client_request(const struct client *c, const char *method, const char *path,
+		   const json_t *send, json_t **out, char *err, size_t errlen)
+{
 	CURL *h = curl_easy_init();
 	if (!h) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -37,10 +44,16 @@ int client_get(const struct client *c, const char *path, json_t **out, char *err
 	struct buf url = BUF_INIT, body = BUF_INIT, auth = BUF_INIT;
 	struct curl_slist *headers = NULL;
 	buf_printf(&url, "%s%s", c->server, path);
+	char *payload = send ? json_dumps(send, JSON_COMPACT) : NULL;
 	if (c->token && *c->token) {
 		buf_printf(&auth, "Authorization: Bearer %s", c->token);
 		headers = curl_slist_append(headers, auth.p);
 	}
+	if (payload) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+	}
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_URL, url.p);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
@@ -66,6 +79,7 @@ int client_get(const struct client *c, const char *path, json_t **out, char *err
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(h);
+	free(payload);
 	buf_free(&url);
 	buf_free(&body);
 	buf_free(&auth);

@@ -19,6 +19,10 @@ struct client {
  * with a message in err. */
 int client_get(const struct client *c, const char *path, json_t **out, char *err,
 	       size_t errlen);
+/* method (GET, POST, DELETE) with send as the JSON body (or NULL), and
+ * the JSON answer; as client_get otherwise. */
+int client_request(const struct client *c, const char *method, const char *path,
+		   const json_t *send, json_t **out, char *err, size_t errlen);
 /* GETs every page of a paged list ({"items": [...], "total": N}) and
  * returns the items as one array. */
 int client_get_all(const struct client *c, const char *path, json_t **items, char *err,

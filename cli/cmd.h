@@ -31,6 +31,9 @@ struct cmd_ctx {
 	const char *data_source; /* training: --data-source (log, wandb) */
 	bool plot;           /* training: --plot */
 	long long max_events; /* trace analyze: --max-events */
+	const char *status;  /* alerts: --status */
+	int64_t duration_ns; /* silence add: --duration */
+	const char *comment; /* silence add: --comment */
 };
 
 /* Each returns the process exit code. */
@@ -45,6 +48,8 @@ int cmd_events(struct cmd_ctx *ctx);
 int cmd_logs(struct cmd_ctx *ctx);
 int cmd_training(struct cmd_ctx *ctx);
 int cmd_trace(struct cmd_ctx *ctx);
+int cmd_alerts(struct cmd_ctx *ctx);
+int cmd_silence(struct cmd_ctx *ctx);
 
 /* Prints a JSON value the way -o json does (reals to 15 significant
  * digits, as the API and the agent write them). */

@@ -10,8 +10,8 @@
 #include "config.h"
 
 static char *server, *token, *output, *node, *types, *pod, *workload, *container, *ns, *grep, *metric,
-	*data_source;
-static int64_t timeout, interval, since;
+	*data_source, *status, *comment;
+static int64_t timeout, interval, since, duration;
 static long long iterations, max_events;
 static bool watch, follow, plot;
 
@@ -24,12 +24,12 @@ static const struct cfg_opt options[] = {
 	{"node", NULL, CFG_STR, &node, NULL, "gpus, top, pods, workloads: only this node"},
 	{"interval", NULL, CFG_DURATION, &interval, "2s", "top: refresh period"},
 	{"iterations", NULL, CFG_INT, &iterations, "0",
-	 "top, events -w: stop after N refreshes (0: never)"},
+	 "top, events -w, alerts -w: stop after N refreshes (0: never)"},
 	{"type", NULL, CFG_STR, &types, NULL, "events: only these types (comma-separated)"},
-	{"pod", NULL, CFG_STR, &pod, NULL, "events, trace list: only this pod (name or UID)"},
-	{"workload", NULL, CFG_STR, &workload, NULL, "events, trace list: only this workload (name or UID)"},
+	{"pod", NULL, CFG_STR, &pod, NULL, "events, alerts, trace list: only this pod (name or UID)"},
+	{"workload", NULL, CFG_STR, &workload, NULL, "events, alerts, trace list: only this workload (name or UID)"},
 	{"since", NULL, CFG_DURATION, &since, "0s", "events: only the last DURATION (0: all)"},
-	{"watch", NULL, CFG_BOOL, &watch, "false", "events: keep printing new events", 'w'},
+	{"watch", NULL, CFG_BOOL, &watch, "false", "events, alerts: keep printing new ones", 'w'},
 	{"follow", NULL, CFG_BOOL, &follow, "false", "logs: keep printing new lines", 'f'},
 	{"container", NULL, CFG_STR, &container, NULL, "logs: only this container", 'c'},
 	{"namespace", NULL, CFG_STR, &ns, NULL, "logs: the pod's namespace", 'n'},
@@ -40,6 +40,10 @@ static const struct cfg_opt options[] = {
 	{"plot", NULL, CFG_BOOL, &plot, "false", "training --metric: as a terminal chart"},
 	{"max-events", NULL, CFG_INT, &max_events, "10000000",
 	 "trace analyze: most GPU and CPU events kept (the analysis's memory bound)"},
+	{"status", NULL, CFG_STR, &status, NULL,
+	 "alerts: only these statuses (firing, silenced, resolved; all) (default: firing,silenced)"},
+	{"duration", NULL, CFG_DURATION, &duration, "2h", "silence add: how long it lasts"},
+	{"comment", NULL, CFG_STR, &comment, NULL, "silence add: why"},
 	{NULL, NULL, 0, NULL, NULL, NULL, 0},
 };
 
@@ -65,6 +69,11 @@ static const char usage[] =
 	"  trace list     the profiler traces the agents collected from pods, newest first\n"
 	"                 (--workload, --pod, --node)\n"
 	"  trace show ID  one of them: where it came from and its analysis (-o json)\n"
+	"  alerts         open alerts of every source, newest first (--status, --workload,\n"
+	"                 --pod, --node, -w to follow)\n"
+	"  silence add MATCHER... | list | rm ID\n"
+	"                 silences: name=value, name!=value, name=~regex, name!~regex\n"
+	"                 (--duration 2h, --comment)\n"
 	"  describe workload NAME|UID\n"
 	"                 one workload: its pods, and every GPU and HCA it held, when\n"
 	"  version        client and server versions";
@@ -90,6 +99,8 @@ static const struct {
 	{"event", cmd_events},
 	{"training", cmd_training},
 	{"trace", cmd_trace},
+	{"alerts", cmd_alerts},
+	{"silence", cmd_silence},
 };
 
 void cmd_print_json(json_t *v)
@@ -173,6 +184,7 @@ static int parse_args(int argc, char **argv, struct cmd_ctx *ctx, const char **c
 	ctx->container = container, ctx->namespace_ = ns, ctx->grep = grep;
 	ctx->metric = metric, ctx->data_source = data_source, ctx->plot = plot;
 	ctx->max_events = max_events;
+	ctx->status = status, ctx->duration_ns = duration, ctx->comment = comment;
 	return -1;
 }
 
