@@ -98,6 +98,16 @@ check "the OOM kill arrives with the victim" wait_for 15 have \
 oom=$(events "&type=oom_kill" | jq -c '.items[0]')
 check_eq "attributed to the pod, its container and workload by UID" "$NS crashy-0 main bert $UIDP $W_UID" \
   "$(jq -r '"\(.namespace) \(.pod) \(.container) \(.workload) \(.pod_uid) \(.workload_uid)"' <<<"$oom")"
+# Kernel events that are alerts, in the transaction that stored them.
+alerts=$(curl -sf "$API/api/v1/alerts?source=kernel&pod=$UIDP")
+check_eq "the OOM kill and the segfault are alerts of the pod, by UID" \
+  "OOMKilled|critical|bert|kev-node ProcessCrashed|high|bert|kev-node" \
+  "$(jq -r '[.items[] | select(.name == "OOMKilled" or .name == "ProcessCrashed")] | sort_by(.name) | map("\(.name)|\(.severity)|\(.workload)|\(.node)") | join(" ")' <<<"$alerts")"
+oom_alert=$(jq -r '.items[] | select(.name == "OOMKilled") | .id' <<<"$alerts")
+check_eq "correlated with each other: the same pod" "ProcessCrashed|same pod" \
+  "$(curl -sf "$API/api/v1/alerts/$oom_alert/correlations" | jq -r '[.correlations[] | select(.name == "ProcessCrashed")][0] | "\(.name)|\(.reason)"')"
+check_eq "a SIGKILL is no crash alert" 0 \
+  "$(jq '[.items[] | select(.name == "ProcessCrashed" and .labels.signal == "SIGKILL")] | length' <<<"$alerts")"
 check_eq "a process outside pods produces no exit event" 0 \
   "$(events "&type=exit" | jq "[.items[] | select(.pid == $outside)] | length")"
 check_eq "filters: by pod name and type" "crash" \

@@ -111,6 +111,9 @@ check "no new iteration for 5 x the usual gap: a hang" wait_for 20 sh -c \
 check_eq "runs silent for longer than --hang-max-idle are not hung" "0" \
   "$(q "SELECT count(*) FROM training_events WHERE type = 'hang' AND serial = 1")"
 check "the hang is counted" test "$(agg_metric 'lens_aggregator_training_events_total{type="hang"}')" -ge 1
+alert() { curl -s "$API/api/v1/alerts?name=$1&workload=$UA" | jq -r '.items[0] | "\(.source)|\(.severity)|\(.status)|\(.labels.run)"'; }
+check_eq "the hang is a critical training alert on the workload" "training|critical|firing|2" \
+  "$(alert TrainingHang)"
 get "/api/v1/workloads/$UA/training" >"$T/summary.json"
 check_eq "the summary shows the run hung" "2|true" \
   "$(jq -r '"\(.runs[0].serial)|\(.runs[0].hung_at != null)"' "$T/summary.json")"
@@ -132,6 +135,7 @@ iter live 60 1000.0 3.06
 at live "my-trainer step=70 loss=1.5 tflops=210.5"
 check "a new iteration clears the hang" wait_for 20 sh -c \
   "[ \"\$(psql '$DB_URL' -Atqc \"SELECT hung_at IS NULL FROM training_runs WHERE workload_uid = '$UA' AND serial = 2\")\" = t ]"
+check_eq "and resolves its alert" "training|critical|resolved|2" "$(alert TrainingHang)"
 check "the user's layout gives metrics at once" wait_for 20 sh -c \
   "[ \"\$(psql '$DB_URL' -Atqc \"SELECT performance->>'lm_loss' FROM training_performance WHERE serial = 2 AND iteration = 70\")\" = 1.5 ]"
 check_eq "the pattern is listed and deleted by name" "1|200" \
