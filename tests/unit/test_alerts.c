@@ -1,0 +1,175 @@
+/* alertintake and silences_parse: every accepted body to the one alert
+ * shape, and what is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alertintake.h"
+#include "jsonx.h"
+#include "silences.h"
+
+typedef int (*parse_fn)(const json_t *, json_t *, char *, size_t);
+
+/* The alerts fn makes of text, or NULL (err set) when refused. */
+static json_t *parse(parse_fn fn, const char *text, char *err)
+{
+	json_t *body = json_loads(text, 0, NULL), *out = json_array();
+	assert_non_null(body);
+	int rc = fn(body, out, err, 256);
+	json_decref(body);
+	if (rc) {
+		assert_int_equal(json_array_size(out), 0); /* nothing half-added */
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static const char *at(const json_t *alerts, size_t i, const char *path)
+{
+	const json_t *v = json_array_get(alerts, i);
+	char key[64];
+	const char *dot;
+	while ((dot = strchr(path, '.'))) {
+		snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
+		v = json_object_get(v, key);
+		path = dot + 1;
+	}
+	return jsonx_str(v, path);
+}
+
+static void test_alertmanager(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *a = parse(alertintake_webhook_am,
+			  "{\"status\":\"firing\",\"alerts\":["
+			  "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"GPUHot\","
+			  "\"severity\":\"page\",\"instance\":\"x\",\"hostname\":\"gpu-1\","
+			  "\"exported_namespace\":\"ml\",\"pod_id\":\"u-1\",\"gpu\":\"3\"},"
+			  "\"startsAt\":\"2026-11-22T07:00:00.123456789+02:00\","
+			  "\"endsAt\":\"0001-01-01T00:00:00Z\",\"generatorURL\":\"http://p\"},"
+			  "{\"labels\":{\"alertname\":\"B\"}}]}",
+			  err);
+	assert_non_null(a);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(at(a, 0, "name"), "GPUHot");
+	assert_string_equal(at(a, 0, "source"), "metric");
+	assert_string_equal(at(a, 0, "severity"), "critical"); /* page */
+	assert_string_equal(at(a, 0, "status"), "resolved");   /* its own status wins */
+	assert_string_equal(at(a, 0, "starts_at"), "2026-11-22T05:00:00.123456Z");
+	assert_null(json_object_get(json_array_get(a, 0), "ends_at")); /* Go's zero time */
+	assert_string_equal(at(a, 0, "entity.node"), "gpu-1");
+	assert_string_equal(at(a, 0, "entity.namespace"), "ml");
+	assert_string_equal(at(a, 0, "entity.pod_uid"), "u-1");
+	assert_string_equal(at(a, 0, "entity.device"), "3");
+	assert_string_equal(at(a, 0, "generator_url"), "http://p");
+	assert_string_equal(at(a, 1, "status"), "firing"); /* the body's */
+	assert_string_equal(at(a, 1, "severity"), "warning");
+	json_decref(a);
+	static const char *const bad[] = {
+		"{\"alerts\":{}}",
+		"{\"alerts\":[{\"labels\":{\"severity\":\"x\"}}]}",
+		"{\"alerts\":[{\"labels\":{\"alertname\":\"A\",\"n\":1}}]}",
+		"{\"alerts\":[{\"labels\":{\"alertname\":\"A\"},\"startsAt\":\"today\"}]}",
+		"{\"alerts\":[{\"labels\":{\"alertname\":\"A\"},\"annotations\":[]}]}",
+		"{\"alerts\":[{\"labels\":{\"alertname\":\"A\"}}, 7]}",
+		"[]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_null(parse(alertintake_webhook_am, bad[i], err));
+		assert_true(err[0] != '\0');
+	}
+	a = parse(alertintake_am_v2, "[{\"labels\":{\"alertname\":\"A\"},\"endsAt\":1763794800}]", err);
+	assert_non_null(a);
+	assert_string_equal(at(a, 0, "ends_at"), "2025-11-22T07:00:00.000000Z"); /* seconds */
+	json_decref(a);
+}
+
+static void test_log_trace_webhook(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *a = parse(alertintake_log,
+			  "{\"rule_name\":\"CUDAOutOfMemory\",\"severity\":\"ERROR\",\"message\":\"m\","
+			  "\"pattern\":\"out of memory\",\"workload_id\":\"w\",\"pod_id\":\"u\","
+			  "\"pod_name\":\"p\",\"log_time\":\"2026-11-22T07:00:00Z\",\"labels\":{\"t\":\"x\"}}",
+			  err);
+	assert_non_null(a);
+	assert_string_equal(at(a, 0, "source"), "log");
+	assert_string_equal(at(a, 0, "severity"), "high");
+	assert_string_equal(at(a, 0, "labels.workload_uid"), "w");
+	assert_string_equal(at(a, 0, "labels.t"), "x");
+	assert_string_equal(at(a, 0, "annotations.pattern"), "out of memory");
+	assert_string_equal(at(a, 0, "annotations.message"), "m");
+	assert_string_equal(at(a, 0, "entity.pod_uid"), "u");
+	assert_string_equal(at(a, 0, "starts_at"), "2026-11-22T07:00:00.000000Z");
+	json_decref(a);
+	assert_null(parse(alertintake_log, "{\"message\":\"m\"}", err));
+	assert_null(parse(alertintake_log, "{\"rule_name\":\"r\",\"pod_id\":[1]}", err));
+	a = parse(alertintake_trace, "{\"trace_id\":\"t\",\"service_name\":\"s\",\"duration\":12.5}", err);
+	assert_non_null(a);
+	assert_string_equal(at(a, 0, "name"), "SlowTrace");
+	assert_string_equal(at(a, 0, "labels.service"), "s");
+	assert_string_equal(at(a, 0, "annotations.duration"), "12.5");
+	json_decref(a);
+	assert_null(parse(alertintake_trace, "{\"service_name\":\"s\"}", err));
+	a = parse(alertintake_webhook,
+		  "{\"alerts\":[{\"alertname\":\"X\",\"status\":\"resolved\",\"node\":\"n\"},"
+		  "{\"name\":\"Y\",\"severity\":\"info\"}]}",
+		  err);
+	assert_non_null(a);
+	assert_string_equal(at(a, 0, "status"), "resolved");
+	assert_string_equal(at(a, 0, "entity.node"), "n");
+	assert_string_equal(at(a, 1, "severity"), "info");
+	json_decref(a);
+	/* One bad alert refuses the body: nothing of it is stored. */
+	assert_null(parse(alertintake_webhook, "{\"alerts\":[{\"name\":\"X\"},{\"severity\":\"x\"}]}", err));
+}
+
+static void test_silence_parse(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *b = json_loads("{\"matchers\":[{\"name\":\"a\",\"value\":\"x.*\",\"isRegex\":true},"
+			       "{\"name\":\"b\",\"value\":\"y\",\"isEqual\":false},"
+			       "{\"name\":\"c\",\"value\":\"z\",\"op\":\"!~\"}],"
+			       "\"starts_at\":\"2026-11-22T07:00:00Z\",\"duration\":\"90m\"}",
+			       0, NULL);
+	json_t *s = silences_parse(b, err, sizeof err);
+	assert_non_null(s);
+	const json_t *m = json_object_get(s, "matchers");
+	assert_string_equal(jsonx_str(json_array_get(m, 0), "op"), "=~");
+	assert_string_equal(jsonx_str(json_array_get(m, 1), "op"), "!=");
+	assert_string_equal(jsonx_str(json_array_get(m, 2), "op"), "!~");
+	assert_string_equal(jsonx_str(s, "ends_at"), "2026-11-22T08:30:00.000000Z");
+	json_decref(s);
+	json_decref(b);
+	static const char *const bad[] = {
+		"{\"matchers\":[],\"duration\":\"1h\"}",
+		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\",\"op\":\"~\"}],\"duration\":\"1h\"}",
+		"{\"matchers\":[{\"name\":\"\",\"value\":\"x\"}],\"duration\":\"1h\"}",
+		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}]}",
+		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}],\"starts_at\":\"2026-11-22T07:00:00Z\","
+		"\"ends_at\":\"2026-11-22T06:00:00Z\"}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = json_loads(bad[i], 0, NULL);
+		err[0] = '\0';
+		assert_null(silences_parse(b, err, sizeof err));
+		assert_true(err[0] != '\0');
+		json_decref(b);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alertmanager),
+		cmocka_unit_test(test_log_trace_webhook),
+		cmocka_unit_test(test_silence_parse),
+	};
+	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
+}
