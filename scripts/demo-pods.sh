@@ -138,9 +138,10 @@ demo_pods_start() {
   demo_hold "$dir" "$agent" 2 "$root" "4,5,6:25769803776" $all /dev/infiniband/uverbs2 /dev/infiniband/uverbs3
 }
 
-# demo_incidents DIR: a training process that segfaults (worker pod) and an
-# evaluation that runs out of its 64 MiB (eval pod): `lensctl events` shows
-# both, attributed to their pods.
+# demo_incidents DIR: in the worker pod of the training job, a training
+# process that segfaults and a data loader (a second container) that runs
+# out of its 64 MiB: `lensctl events` shows both, attributed to the pod,
+# and they become alerts of the job.
 demo_incidents() {
   local dir=$1 root cg uid memcg
   root=$(demo_cgroup_root)
@@ -150,11 +151,10 @@ demo_incidents() {
   uid=$(demo_uid 2)
   cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 2).scope
   sh -c "echo \$\$ >'$cg/cgroup.procs'; exec '$dir/train_step'" 2>/dev/null || true
-  uid=$(demo_uid 3)
-  cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 3).scope
+  cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 4).scope
   mkdir -p "$cg"
   if [ -d /sys/fs/cgroup/memory ]; then
-    memcg=/sys/fs/cgroup/memory/lens-demo/eval
+    memcg=/sys/fs/cgroup/memory/lens-demo/dataloader
     mkdir -p "$memcg" && echo 67108864 >"$memcg/memory.limit_in_bytes"
   else
     echo +memory >"$root/cgroup.subtree_control" 2>/dev/null

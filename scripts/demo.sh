@@ -39,12 +39,26 @@ demo_training_show() {
   echo
   echo "The job stalls (its log goes silent)..."
   touch "$RUN/pods/stall"
+  # (.run keeps earlier demos' data: wait for this stall's hang, firing.)
   for _ in $(seq 150); do
-    curl -s "$API/api/v1/training/events?workload=$uid&type=hang" | jq -e '.total > 0' >/dev/null 2>&1 && break
+    curl -s "$API/api/v1/alerts?name=TrainingHang&workload=$uid&status=firing" |
+      jq -e '.total > 0' >/dev/null 2>&1 && break
     sleep 0.2
   done
   echo "$ lensctl training llama-pretrain"
   "$B/lensctl" training llama-pretrain || true
+  # The crash, the OOM kill and the hang are alerts of the job, related.
+  echo
+  echo "$ lensctl alerts --workload llama-pretrain"
+  "$B/lensctl" alerts --workload llama-pretrain | cut -c1-200 || true
+  local hang
+  hang=$(curl -s "$API/api/v1/alerts?name=TrainingHang&workload=$uid" | jq -r '.items[0].id // empty')
+  if [ -n "$hang" ]; then
+    echo
+    echo "$ curl $API/api/v1/alerts/$hang/correlations   (what the hang is related to)"
+    curl -s "$API/api/v1/alerts/$hang/correlations" |
+      jq -r '.correlations[] | "  \(.name) (\(.source)): score \(.score), \(.reason)"' || true
+  fi
   rm -f "$RUN/pods/stall"
 }
 
@@ -155,10 +169,10 @@ if [ -n "${SIM:-}" ]; then
   echo
   echo "$ lensctl describe workload llama-pretrain"
   "$B/lensctl" describe workload llama-pretrain || true
-  # A training step segfaults and the evaluation runs out of memory.
+  # A training step segfaults and a data loader of the job runs out of memory.
   demo_incidents "$RUN/pods"
   for _ in $(seq 50); do
-    "$B/lensctl" events --since 1m --type oom_kill 2>/dev/null | grep -q eval-harness && break
+    "$B/lensctl" events --since 1m --type oom_kill 2>/dev/null | grep -q llama-pretrain-worker && break
     sleep 0.2
   done
   echo
