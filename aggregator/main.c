@@ -33,7 +33,7 @@ struct agg_config {
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
 		cache_refresh, event_retention, log_retention, training_retention,
-		profiler_retention, alert_window, alert_resolve, alert_sweep;
+		profiler_retention, alert_window, alert_resolve, alert_sweep, alert_retention;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
 	long long slow_iterations, train_window, framework_lines, train_queue;
@@ -75,6 +75,8 @@ static const struct cfg_opt options[] = {
 	 &C.alert_window, "5m", "alerts on the same pod, workload or node this close are related"},
 	{"alert-resolve-timeout", "LENS_ALERT_RESOLVE_TIMEOUT", CFG_DURATION, &C.alert_resolve, "5m",
 	 "an alert from an event (OOM kill, crash, ...) resolves after this unless it repeats"},
+	{"alert-retention", "LENS_ALERT_RETENTION", CFG_DURATION, &C.alert_retention, "30d",
+	 "keep alerts resolved (and silences ended) this long ago"},
 	{"alert-sweep-interval", "LENS_ALERT_SWEEP_INTERVAL", CFG_DURATION, &C.alert_sweep, "1s",
 	 "how promptly alerts expire and silences start and stop applying"},
 	{"profiler-retention", "LENS_PROFILER_RETENTION", CFG_DURATION, &C.profiler_retention,
@@ -241,7 +243,7 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	}
 	struct retention_config rt = {C.retention_interval, C.hb_retention, C.ledger_retention,
 				      C.history_retention, C.event_retention, C.log_retention,
-				      C.training_retention, C.profiler_retention};
+				      C.training_retention, C.profiler_retention, C.alert_retention};
 	return retention_start(&rt, g->pool, g->reg, &g->retention);
 }
 

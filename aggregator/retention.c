@@ -68,6 +68,15 @@ static const struct {
 	{"profiler_files",
 	 "DELETE FROM profiler_files WHERE ctid = ANY(ARRAY(SELECT ctid FROM profiler_files"
 	 " WHERE received_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH "))"},
+	/* Alerts resolved that long ago, with their correlations; silences
+	 * that ended that long ago. */
+	{"alerts",
+	 "DELETE FROM alerts WHERE ctid = ANY(ARRAY(SELECT ctid FROM alerts WHERE status ="
+	 " 'resolved' AND ends_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH
+	 "))"},
+	{"silences",
+	 "DELETE FROM silences WHERE ctid = ANY(ARRAY(SELECT ctid FROM silences"
+	 " WHERE ends_at < now() - $1::bigint * interval '1 microsecond' LIMIT " BATCH "))"},
 };
 
 /* Deletes one table's expired rows, a batch per statement. */
@@ -140,7 +149,7 @@ long long retention_sweep(struct retention *r)
 		int64_t ages[] = {r->cfg.heartbeats_ns, r->cfg.ledger_ns, r->cfg.history_ns,
 				  r->cfg.history_ns, r->cfg.history_ns, r->cfg.training_ns,
 				  r->cfg.training_ns, r->cfg.training_ns, r->cfg.profiler_ns,
-				  r->cfg.profiler_ns};
+				  r->cfg.profiler_ns, r->cfg.alerts_ns, r->cfg.alerts_ns};
 		for (size_t i = 0; i < sizeof sweeps / sizeof sweeps[0] && total >= 0; i++) {
 			long long n = sweep_table(r, c, (int)i, ages[i]);
 			total = n < 0 ? n : total + n;

@@ -20,6 +20,7 @@ struct retention_config {
 	int64_t logs_ns;       /* keep log lines (by whole days) */
 	int64_t training_ns;   /* keep training runs that ended this long ago */
 	int64_t profiler_ns;   /* keep profiler traces received this long ago */
+	int64_t alerts_ns;     /* keep alerts resolved (silences ended) this long ago */
 };
 
 struct retention;

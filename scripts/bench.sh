@@ -91,6 +91,10 @@ scripts/bench-trace.sh "$B"
 scripts/bench-profiler.sh "$B"
 
 echo
+echo "Alerts (the webhook intake: enrichment by pod UID, dedup, correlation, in PostgreSQL)"
+scripts/bench-alerts.sh "$B"
+
+echo
 echo "Container logs (150-byte CRI lines)"
 scripts/bench-logs.sh "$B"
 

@@ -4,6 +4,10 @@
 -- replica (and the triggers that turn kernel and training events into
 -- alerts, in the transaction that stores those events) agree.
 
+-- The functions below run per alert: planning estimates on small, young
+-- tables can exceed PostgreSQL's JIT threshold, and compiling a plan took
+-- 1.4 s where running it takes a millisecond, so they run with jit = off.
+
 -- Settings the aggregator writes at start (the last replica to start wins).
 CREATE TABLE alert_config (
     id                 boolean     PRIMARY KEY DEFAULT true CHECK (id),
@@ -121,60 +125,70 @@ CREATE FUNCTION lens_silences_for(labels jsonb) RETURNS bigint[] LANGUAGE sql ST
                       WHERE NOT lens_label_matches(labels, m))
 $$;
 
--- Relates a new alert to the alerts around it (docs/alerts.md): same pod,
--- workload or node within the window, across sources, and known causes.
-CREATE FUNCTION lens_alert_correlate(p_id bigint) RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-    a alerts;
-    b alerts;
-    w interval := (SELECT correlation_window FROM alert_config);
-    ce alert_cause_effect;
-    score double precision;
-    reason text;
-    n integer := 0;
-BEGIN
-    SELECT * INTO a FROM alerts WHERE id = p_id;
-    FOR b IN SELECT * FROM alerts x
-             WHERE x.id <> a.id AND x.starts_at BETWEEN a.starts_at - w AND a.starts_at + w
-               AND ((a.pod_uid <> '' AND x.pod_uid = a.pod_uid)
-                    OR (a.workload_uid <> '' AND x.workload_uid = a.workload_uid)
-                    OR (a.node <> '' AND x.node = a.node))
-             ORDER BY x.starts_at DESC LIMIT 200 LOOP
-        IF a.pod_uid <> '' AND b.pod_uid = a.pod_uid THEN
-            score := 0.7; reason := 'same pod';
-        ELSIF a.workload_uid <> '' AND b.workload_uid = a.workload_uid THEN
-            score := 0.6; reason := 'same workload';
-        ELSE
-            score := 0.4; reason := 'same node';
-        END IF;
-        IF a.source <> b.source THEN
-            score := score + 0.1;
-            reason := reason || ', across sources (' || b.source || ', ' || a.source || ')';
-        END IF;
-        SELECT * INTO ce FROM alert_cause_effect c
-         WHERE (c.cause = b.name AND c.effect = a.name AND b.starts_at <= a.starts_at)
-            OR (c.cause = a.name AND c.effect = b.name AND a.starts_at <= b.starts_at)
-         LIMIT 1;
-        IF FOUND THEN
-            score := greatest(score, ce.score) + 0.05;
-            reason := ce.reason || '; ' || reason;
-        END IF;
-        score := least(score, 1.0);
+-- Relates a new alert to the alerts around it (docs/alerts.md): within
+-- the window, on the same pod or workload, or on the same node when they
+-- come from different sources or are a known cause and effect; the 20
+-- strongest, so a node full of alerts does not tie each to all others.
+CREATE FUNCTION lens_alert_correlate(p_id bigint) RETURNS integer LANGUAGE sql
+SET jit = off AS $$
+    -- One row, and the planner must know it: then each entity is an index
+    -- scan, not a hash join over the whole table.
+    WITH a AS (SELECT x.*, x.starts_at - c.w AS lo, x.starts_at + c.w AS hi
+               FROM alerts x, (SELECT correlation_window AS w FROM alert_config LIMIT 1) c
+               WHERE x.id = p_id),
+    -- One index scan per kind of entity (the partial indexes want the
+    -- "<> ''" spelled out).
+    ids AS (
+        SELECT b.id FROM a JOIN alerts b ON a.pod_uid <> '' AND b.pod_uid <> ''
+            AND b.pod_uid = a.pod_uid AND b.starts_at BETWEEN a.lo AND a.hi
+        UNION
+        SELECT b.id FROM a JOIN alerts b ON a.workload_uid <> '' AND b.workload_uid <> ''
+            AND b.workload_uid = a.workload_uid AND b.starts_at BETWEEN a.lo AND a.hi
+        UNION
+        SELECT b.id FROM a JOIN alerts b ON a.node <> '' AND b.node <> ''
+            AND b.node = a.node AND b.starts_at BETWEEN a.lo AND a.hi),
+    near AS (
+        SELECT b.id AS bid, b.source AS bsrc, a.source AS asrc, a.source <> b.source AS across,
+               CASE WHEN a.pod_uid <> '' AND b.pod_uid = a.pod_uid THEN 0.7
+                    WHEN a.workload_uid <> '' AND b.workload_uid = a.workload_uid THEN 0.6
+                    ELSE 0.4 END AS base,
+               CASE WHEN a.pod_uid <> '' AND b.pod_uid = a.pod_uid THEN 'same pod'
+                    WHEN a.workload_uid <> '' AND b.workload_uid = a.workload_uid THEN 'same workload'
+                    ELSE 'same node' END AS what,
+               ce.score AS ce_score, ce.reason AS ce_reason, b.starts_at
+        FROM a CROSS JOIN ids JOIN alerts b ON b.id = ids.id AND b.id <> a.id
+        LEFT JOIN LATERAL (
+            SELECT x.score, x.reason FROM alert_cause_effect x
+            WHERE (x.cause = b.name AND x.effect = a.name AND b.starts_at <= a.starts_at)
+               OR (x.cause = a.name AND x.effect = b.name AND a.starts_at <= b.starts_at)
+            LIMIT 1) ce ON true),
+    best AS (
+        SELECT bid, least(1.0, CASE WHEN ce_score IS NULL THEN base + CASE WHEN across THEN 0.1 ELSE 0 END
+                                    ELSE greatest(base + CASE WHEN across THEN 0.1 ELSE 0 END, ce_score) + 0.05
+                               END) AS score,
+               coalesce(ce_reason || '; ', '') || what
+                   || CASE WHEN across THEN ', across sources (' || bsrc || ', ' || asrc || ')' ELSE '' END
+                   AS reason
+        FROM near
+        WHERE what <> 'same node' OR across OR ce_score IS NOT NULL
+        ORDER BY (ce_score IS NOT NULL) DESC, base DESC, starts_at DESC
+        LIMIT 20),
+    ins AS (
         INSERT INTO alert_correlations (alert_id, related_id, score, reason)
-        VALUES (a.id, b.id, score, reason), (b.id, a.id, score, reason)
+        SELECT p_id, bid, score, reason FROM best
+        UNION ALL SELECT bid, p_id, score, reason FROM best
         ON CONFLICT (alert_id, related_id) DO UPDATE
-            SET score = greatest(alert_correlations.score, EXCLUDED.score), reason = EXCLUDED.reason;
-        n := n + 1;
-    END LOOP;
-    RETURN n;
-END $$;
+            SET score = greatest(alert_correlations.score, EXCLUDED.score), reason = EXCLUDED.reason
+        RETURNING 1)
+    SELECT (count(*) / 2)::integer FROM ins
+$$;
 
 -- Stores one alert (the normalised shape alertintake.c and the triggers
 -- build): enriched from the pod tables by pod UID (never by name), a
 -- repeat of an open alert updates it, a resolution closes it (one of an
 -- alert never seen open is kept as history, unless "if_open"), a new one
 -- is silenced when a silence matches and is correlated. Returns its id.
-CREATE FUNCTION lens_alert_fire(p jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION lens_alert_fire(p jsonb) RETURNS bigint LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     e jsonb := coalesce(p->'entity', '{}');
     src_labels jsonb := coalesce(p->'labels', '{}') || jsonb_build_object('alertname', p->>'name');
@@ -248,7 +262,7 @@ END $$;
 -- What changes with the clock: open alerts past their end resolve,
 -- silences that started or ended apply or stop applying. Returns the
 -- alerts changed.
-CREATE FUNCTION lens_alert_sweep() RETURNS integer LANGUAGE plpgsql AS $$
+CREATE FUNCTION lens_alert_sweep() RETURNS integer LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     resolved integer;
     changed integer;
