@@ -16,6 +16,7 @@ struct podcache;
 struct analysis;
 struct training;
 struct alerts;
+struct notify;
 
 struct api {
 	struct db_pool *pool;
@@ -26,6 +27,7 @@ struct api {
 	struct analysis *analysis;  /* where stored log lines go next */
 	struct training *training;  /* where WandB reports are stored */
 	struct alerts *alerts;      /* NULL until the database is migrated */
+	struct notify *notify;      /* the same */
 };
 
 extern const struct http_route api_routes[];
@@ -79,6 +81,16 @@ void api_alerts_statistics(const struct http_req *req, struct http_resp *resp, v
 void api_silence_create(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_silences(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_silence_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* Routing and notification (api_notify.c). */
+void api_channel_create(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_channels(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_channel_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_channel_test(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_route_create(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_alert_routes(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_route_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_notifications(const struct http_req *req, struct http_resp *resp, void *arg);
 
 /* Profiler traces (api_profiler.c). */
 void api_profiler_files(const struct http_req *req, struct http_resp *resp, void *arg);

@@ -1,6 +1,7 @@
 /* lens-aggregator: receives every node's envelopes over nng, stores them
  * in PostgreSQL and serves the REST API. Subcommands: run (default),
  * migrate (apply the schema and exit), version. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "version.h"
 #include "alerts.h"
+#include "notify.h"
 #include "api.h"
 #include "clock.h"
 #include "config.h"
@@ -33,10 +35,11 @@ struct agg_config {
 	long long pool_size, writers, max_batch, contexts, http_threads;
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
 		cache_refresh, event_retention, log_retention, training_retention,
-		profiler_retention, alert_window, alert_resolve, alert_sweep, alert_retention;
+		profiler_retention, alert_window, alert_resolve, alert_sweep, alert_retention,
+		notify_interval, notify_timeout, notify_backoff;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
-	long long slow_iterations, train_window, framework_lines, train_queue;
+	long long slow_iterations, train_window, framework_lines, train_queue, notify_attempts;
 };
 
 static struct agg_config C;
@@ -79,6 +82,14 @@ static const struct cfg_opt options[] = {
 	 "keep alerts resolved (and silences ended) this long ago"},
 	{"alert-sweep-interval", "LENS_ALERT_SWEEP_INTERVAL", CFG_DURATION, &C.alert_sweep, "1s",
 	 "how promptly alerts expire and silences start and stop applying"},
+	{"notify-interval", "LENS_NOTIFY_INTERVAL", CFG_DURATION, &C.notify_interval, "1s",
+	 "time between passes that group alerts and deliver notifications"},
+	{"notify-timeout", "LENS_NOTIFY_TIMEOUT", CFG_DURATION, &C.notify_timeout, "10s",
+	 "one notification delivery's timeout"},
+	{"notify-backoff", "LENS_NOTIFY_BACKOFF", CFG_DURATION, &C.notify_backoff, "5s",
+	 "a failed delivery is retried after this, doubling each time"},
+	{"notify-attempts", "LENS_NOTIFY_ATTEMPTS", CFG_INT, &C.notify_attempts, "6",
+	 "deliveries tried before a notification is logged as failed"},
 	{"profiler-retention", "LENS_PROFILER_RETENTION", CFG_DURATION, &C.profiler_retention,
 	 "30d", "keep profiler traces (analysis and content) received this long ago"},
 	{"training-flush-interval", "LENS_TRAINING_FLUSH_INTERVAL", CFG_DURATION, &C.train_flush,
@@ -135,6 +146,7 @@ struct aggregator {
 	struct analysis *analysis;
 	struct training *training;
 	struct alerts *alerts;
+	struct notify *notify;
 	struct ticker *pods_refresh;
 };
 
@@ -228,7 +240,12 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	struct alerts_config ac = {C.alert_window, C.alert_resolve, C.alert_sweep};
 	if ((rc = alerts_start(&ac, g->pool, g->reg, &g->alerts, err, errlen)))
 		return rc;
-	g->api.alerts = g->alerts; /* before the HTTP threads read it: see api_alerts.c */
+	struct notify_config nc = {C.notify_interval, C.notify_timeout, C.notify_backoff,
+				   (int)C.notify_attempts};
+	if ((rc = notify_start(&nc, g->pool, g->reg, &g->notify, err, errlen)))
+		return rc;
+	g->api.alerts = g->alerts; /* before the HTTP threads read them: see api_alerts.c */
+	g->api.notify = g->notify;
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
 				   g->analysis};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
@@ -257,6 +274,7 @@ static void stop(struct aggregator *g)
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
+	notify_stop(g->notify);
 	alerts_stop(g->alerts);
 	/* After ingest and the API: what the lines they stored last showed is
 	 * flushed. */
@@ -271,6 +289,7 @@ static void stop(struct aggregator *g)
 
 static int run(void)
 {
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: notifications use libcurl */
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -297,6 +316,7 @@ static int run(void)
 	log_info("stopping", "signal=%d", sig);
 	stop(&g);
 	log_info("aggregator stopped");
+	curl_global_cleanup();
 	return rc ? 1 : 0;
 }
 

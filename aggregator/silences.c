@@ -10,52 +10,8 @@
 #include "clock.h"
 #include "db.h"
 #include "jsonx.h"
+#include "matchers.h"
 #include "pgjson.h"
-
-#define MAX_MATCHERS 32
-
-static const char *matcher_op(const json_t *m)
-{
-	const json_t *op = json_object_get(m, "op");
-	if (json_is_string(op)) {
-		static const char *const ops[] = {"=", "!=", "=~", "!~"};
-		for (size_t i = 0; i < 4; i++)
-			if (strcmp(json_string_value(op), ops[i]) == 0)
-				return ops[i];
-		return NULL;
-	}
-	if (op)
-		return NULL;
-	/* Alertmanager's form: isRegex, isEqual (default true). */
-	bool re = json_is_true(json_object_get(m, "isRegex"));
-	bool eq = !json_is_false(json_object_get(m, "isEqual"));
-	return re ? (eq ? "=~" : "!~") : (eq ? "=" : "!=");
-}
-
-static json_t *parse_matchers(const json_t *list, char *err, size_t errlen)
-{
-	if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > MAX_MATCHERS) {
-		snprintf(err, errlen, "\"matchers\" must be an array of 1 to %d matchers", MAX_MATCHERS);
-		return NULL;
-	}
-	json_t *out = json_array();
-	const json_t *m;
-	size_t i;
-	json_array_foreach(list, i, m) {
-		const char *op = matcher_op(m);
-		if (!json_is_object(m) || !*jsonx_str(m, "name") ||
-		    !json_is_string(json_object_get(m, "value")) || !op) {
-			snprintf(err, errlen,
-				 "matcher %zu: needs \"name\", \"value\" (strings) and \"op\" "
-				 "(=, !=, =~ or !~)", i);
-			json_decref(out);
-			return NULL;
-		}
-		json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "name", jsonx_str(m, "name"),
-						     "value", jsonx_str(m, "value"), "op", op));
-	}
-	return out;
-}
 
 /* starts_at (default now) and ends_at, or starts_at + duration. */
 static int parse_times(const json_t *body, int64_t *starts, int64_t *ends, char *err,
@@ -89,7 +45,7 @@ json_t *silences_parse(const json_t *body, char *err, size_t errlen)
 		snprintf(err, errlen, "body must be a JSON object");
 		return NULL;
 	}
-	json_t *m = parse_matchers(json_object_get(body, "matchers"), err, errlen);
+	json_t *m = matchers_parse(json_object_get(body, "matchers"), false, err, errlen);
 	if (!m)
 		return NULL;
 	if (parse_times(body, &starts, &ends, err, errlen)) {
@@ -102,30 +58,6 @@ json_t *silences_parse(const json_t *body, char *err, size_t errlen)
 			 jsonx_str(body, "comment"), "created_by", jsonx_str(body, "created_by"));
 }
 
-/* Every regular expression compiles in PostgreSQL, which evaluates them. */
-static int check_regexes(PGconn *c, const json_t *matchers, char *err, size_t errlen)
-{
-	const json_t *m;
-	size_t i;
-	json_array_foreach(matchers, i, m) {
-		if (jsonx_str(m, "op")[1] != '~')
-			continue;
-		const char *p[] = {jsonx_str(m, "value")};
-		char sqlstate[6] = "", why[200];
-		PGresult *r = db_exec(c, "SELECT '' ~ ('^(?:' || $1 || ')$')", 1, p, why, sizeof why,
-				      sqlstate);
-		PQclear(r);
-		if (!r && strcmp(sqlstate, "2201B") == 0) {
-			const char *msg = strncmp(why, "ERROR:  ", 8) == 0 ? why + 8 : why;
-			snprintf(err, errlen, "matcher %zu: %.*s", i, (int)strcspn(msg, "\n"), msg);
-			return -EINVAL;
-		}
-		if (!r)
-			return snprintf(err, errlen, "%s", why), -EIO;
-	}
-	return 0;
-}
-
 #define SILENCE_COLUMNS                                                                     \
 	" id, matchers, starts_at, ends_at, comment, created_by, created_at,"                 \
 	" CASE WHEN ends_at <= now() THEN 'expired' WHEN starts_at > now() THEN 'pending'"    \
@@ -133,7 +65,7 @@ static int check_regexes(PGconn *c, const json_t *matchers, char *err, size_t er
 
 int silences_create(PGconn *c, const json_t *s, json_t **out, char *err, size_t errlen)
 {
-	int rc = check_regexes(c, json_object_get(s, "matchers"), err, errlen);
+	int rc = matchers_check(c, json_object_get(s, "matchers"), err, errlen);
 	if (rc)
 		return rc;
 	char *m = json_dumps(json_object_get(s, "matchers"), JSONX_DUMP_FLAGS);

@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 
 start_pg
-start_aggregator --alert-sweep-interval 300ms --alert-resolve-timeout 5m
+start_aggregator --alert-sweep-interval 300ms --alert-resolve-timeout 5m --notify-interval 300ms \
+  --notify-backoff 300ms
 API=http://$AGG_HTTP
 export LENS_SERVER=$API
 post() { curl -s -o "$T/post.json" -w '%{http_code}' -XPOST "$API$1" -d "$2"; }
@@ -181,5 +182,47 @@ sid=$("$B/bin/lensctl" silence list -o json | jq '.[0].id')
 check "lensctl silence rm" grep -q "expired" <("$B/bin/lensctl" silence rm "$sid")
 check_eq "the alert fires again" firing "$(one NCCLError .status)"
 check "a bad matcher is refused with the usage" sh -c "! '$B/bin/lensctl' silence add team 2>&1 | grep -q created"
+
+# ---- Routing and notification: a local receiver that fails the first two
+# deliveries; one grouped message for 50 alerts, retried; repeats; changes.
+SINK=127.0.0.1:$(free_port) SINK2=127.0.0.1:$(free_port)
+"$B/tests/webhook_sink" --listen "$SINK" --out "$T/hook.jsonl" --fail-first 2 2>"$T/sink.log" &
+PIDS+=($!)
+"$B/tests/webhook_sink" --listen "$SINK2" --out "$T/hook2.jsonl" 2>"$T/sink2.log" &
+PIDS+=($!)
+wait_for 10 grep -q ready "$T/sink.log"
+wait_for 10 grep -q ready "$T/sink2.log"
+check_eq "a webhook channel is made" 200 \
+  "$(post /api/v1/notification-channels "{\"name\":\"ops\",\"type\":\"webhook\",\"url\":\"http://$SINK/hook\"}")"
+check_eq "a route for team=gpu, grouped by alertname" 200 \
+  "$(post /api/v1/alert-routes '{"name":"gpu-team","channel":"ops","matchers":[{"name":"team","op":"=","value":"gpu"}],"group_by":["alertname"],"group_wait":"1s","group_interval":"2s","repeat_interval":"5s"}')"
+for i in $(seq 50); do printf '{"name":"GPUBatch","severity":"warning","labels":{"team":"gpu","k":"%d"},"node":"gpu-11"}\n' "$i"; done |
+  jq -sc '{alerts: .}' >"$T/batch.json"
+check_eq "50 alerts of one group arrive" 200 "$(post /api/v1/alerts/webhook "$(cat "$T/batch.json")")"
+post /api/v1/alerts/webhook '{"name":"DBSlow","labels":{"team":"db"}}' >/dev/null
+check "one message reaches the receiver, after two failed deliveries" wait_for 20 test -s "$T/hook.jsonl"
+check_eq "it holds the 50 alerts, grouped by alertname, as Alertmanager's webhook body" "1|50|GPUBatch|firing|4" \
+  "$(wc -l <"$T/hook.jsonl")|$(head -n 1 "$T/hook.jsonl" | jq -r '"\(.alerts | length)|\(.groupLabels.alertname)|\(.status)|\(.version)"')"
+check_eq "the log says sent, at the third attempt" "sent|3|" \
+  "$(curl -sf "$API/api/v1/alert-notifications" | jq -r '.items[-1] | "\(.status)|\(.attempts)|\(.error)"')"
+check "an unchanged group is sent again after repeat_interval" wait_for 15 sh -c "[ \$(wc -l <'$T/hook.jsonl') -ge 2 ]"
+check_eq "with the same alerts" 50 "$(sed -n 2p "$T/hook.jsonl" | jq '.alerts | length')"
+id=$(alerts "&name=GPUBatch&limit=1" | jq '.items[0].id')
+post /api/v1/alerts/webhook '{"name":"GPUBatch","status":"resolved","labels":{"team":"gpu","k":"50"},"node":"gpu-11"}' >/dev/null
+check "a resolution in the group is sent at the next group_interval" wait_for 15 sh -c \
+  "tail -n 1 '$T/hook.jsonl' | jq -e '[.alerts[] | select(.status == \"resolved\")] | length == 1' >/dev/null"
+check_eq "no message for the alerts no route matches" 0 "$(grep -c DBSlow "$T/hook.jsonl")"
+check_eq "a channel's test really sends (Slack's format)" "200|1" \
+  "$(post /api/v1/notification-channels "{\"name\":\"chat\",\"type\":\"slack\",\"url\":\"http://$SINK2/hook\"}" >/dev/null
+     post /api/v1/notification-channels/chat/test '')|$(jq -r '.text | test("^\\[FIRING:1\\] alertname=LensTest")' "$T/hook2.jsonl" | grep -c true)"
+check_eq "a channel that cannot be reached fails its test, saying why" "502|delivery_failed" \
+  "$(post /api/v1/notification-channels '{"name":"void","type":"webhook","url":"http://127.0.0.1:1/x"}' >/dev/null
+     post /api/v1/notification-channels/void/test '')|$(jq -r .error.code "$T/post.json")"
+bad "a channel of an unknown type" bad_channel /api/v1/notification-channels '{"name":"x","type":"pager","url":"http://a"}'
+bad "a route to an unknown channel" bad_parameter /api/v1/alert-routes '{"name":"r","channel":"nope"}'
+bad "a route with a bad duration" bad_route /api/v1/alert-routes '{"name":"r","channel":"ops","group_wait":"soon"}'
+check_eq "routes and channels are listed" "1|3" \
+  "$(curl -sf "$API/api/v1/alert-routes" | jq '.items | length')|$(curl -sf "$API/api/v1/notification-channels" | jq '.items | length')"
+check_eq "deliveries are counted" 1 "$(agg_metric 'lens_aggregator_notifications_total{type="slack",outcome="sent"}')"
 
 stop_pid "$AGG_PID" "lens-aggregator"

@@ -4,12 +4,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "alertintake.h"
 #include "jsonx.h"
+#include "notifyfmt.h"
 #include "silences.h"
 
 typedef int (*parse_fn)(const json_t *, json_t *, char *, size_t);
@@ -164,12 +167,64 @@ static void test_silence_parse(void **state)
 	}
 }
 
+/* Each channel's request from one notification. */
+static void test_notify_formats(void **state)
+{
+	(void)state;
+	json_t *p = json_loads(
+		"{\"version\":\"4\",\"status\":\"firing\",\"groupLabels\":{\"alertname\":\"OOMKilled\"},"
+		"\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"OOMKilled\"},"
+		"\"annotations\":{\"summary\":\"tail was OOM-killed\"},\"startsAt\":\"2026-11-22T07:00:00Z\","
+		"\"endsAt\":\"0001-01-01T00:00:00Z\",\"generatorURL\":\"\","
+		"\"lens\":{\"severity\":\"critical\",\"workload\":\"llama\",\"pod\":\"w-0\"}},"
+		"{\"status\":\"resolved\",\"labels\":{\"alertname\":\"OOMKilled\"},\"annotations\":{},"
+		"\"startsAt\":\"2026-11-22T06:00:00Z\",\"endsAt\":\"2026-11-22T06:05:00Z\","
+		"\"generatorURL\":\"\",\"lens\":{\"severity\":\"critical\"}}]}",
+		0, NULL);
+	assert_non_null(p);
+	struct buf b = BUF_INIT;
+	char *url;
+	assert_int_equal(notifyfmt_request("webhook", "http://h/x", p, &url, &b), 0);
+	assert_string_equal(url, "http://h/x");
+	json_t *o = json_loads(b.p, 0, NULL);
+	assert_true(json_equal(o, p)); /* the body itself */
+	json_decref(o), free(url), buf_reset(&b);
+	assert_int_equal(notifyfmt_request("alertmanager", "http://am:9093/", p, &url, &b), 0);
+	assert_string_equal(url, "http://am:9093/api/v2/alerts");
+	o = json_loads(b.p, 0, NULL);
+	assert_int_equal(json_array_size(o), 2);
+	assert_string_equal(jsonx_str(json_array_get(o, 1), "endsAt"), "2026-11-22T06:05:00Z");
+	assert_null(json_object_get(json_array_get(o, 0), "lens")); /* Alertmanager's fields only */
+	json_decref(o), free(url), buf_reset(&b);
+	assert_int_equal(notifyfmt_request("slack", "http://s", p, &url, &b), 0);
+	o = json_loads(b.p, 0, NULL);
+	assert_string_equal(jsonx_str(o, "text"),
+			    "[FIRING:1] alertname=OOMKilled \n"
+			    "- firing OOMKilled (critical): tail was OOM-killed [workload llama, pod w-0]\n"
+			    "- resolved OOMKilled (critical)\n");
+	json_decref(o), free(url), buf_reset(&b);
+	assert_int_equal(notifyfmt_request("dingtalk", "http://d", p, &url, &b), 0);
+	o = json_loads(b.p, 0, NULL);
+	assert_string_equal(jsonx_str(o, "msgtype"), "markdown");
+	assert_non_null(strstr(jsonx_str(json_object_get(o, "markdown"), "text"), "### [FIRING:1]"));
+	json_decref(o), free(url), buf_reset(&b);
+	assert_int_equal(notifyfmt_request("wechat", "http://w", p, &url, &b), 0);
+	o = json_loads(b.p, 0, NULL);
+	assert_non_null(strstr(jsonx_str(json_object_get(o, "markdown"), "content"), "OOM-killed"));
+	json_decref(o), free(url), buf_reset(&b);
+	assert_int_equal(notifyfmt_request("pager", "http://p", p, &url, &b), -EINVAL);
+	assert_false(notifyfmt_known("pager"));
+	buf_free(&b);
+	json_decref(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertmanager),
 		cmocka_unit_test(test_log_trace_webhook),
 		cmocka_unit_test(test_silence_parse),
+		cmocka_unit_test(test_notify_formats),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }
