@@ -9,7 +9,7 @@ PKGS=(
   libnng-dev libmbedtls-dev
   libpq-dev postgresql postgresql-contrib
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libnghttp2-dev libbpf-dev bpftool libcap-dev xz-utils libzstd-dev libpcre2-dev zlib1g-dev
-  libcmocka-dev librocm-smi-dev libdrm-dev prometheus
+  libcmocka-dev librocm-smi-dev libdrm-dev prometheus prometheus-alertmanager
   curl jq openssl procps iproute2 util-linux
 )
 

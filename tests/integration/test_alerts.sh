@@ -225,4 +225,17 @@ check_eq "routes and channels are listed" "1|3" \
   "$(curl -sf "$API/api/v1/alert-routes" | jq '.items | length')|$(curl -sf "$API/api/v1/notification-channels" | jq '.items | length')"
 check_eq "deliveries are counted" 1 "$(agg_metric 'lens_aggregator_notifications_total{type="slack",outcome="sent"}')"
 
+# ---- Forwarding to a real Alertmanager.
+AM=127.0.0.1:$(free_port)
+printf 'route: {receiver: "null"}\nreceivers: [{name: "null"}]\n' >"$T/am.yml"
+prometheus-alertmanager --config.file="$T/am.yml" --storage.path="$T/am" --web.listen-address="$AM" \
+  --cluster.listen-address= >"$T/alertmanager.log" 2>&1 &
+PIDS+=($!)
+check "Alertmanager is up" wait_for 20 curl -sf "http://$AM/-/ready"
+post /api/v1/notification-channels "{\"name\":\"am\",\"type\":\"alertmanager\",\"url\":\"http://$AM\"}" >/dev/null
+post /api/v1/alert-routes '{"name":"forward","channel":"am","priority":-1,"matchers":[{"name":"team","op":"=~","value":"fwd.*"}],"group_wait":"1s"}' >/dev/null
+post /api/v1/alerts/log '{"rule_name":"ForwardMe","severity":"critical","message":"to the Alertmanager","labels":{"team":"fwd-ops"}}' >/dev/null
+check "the alert reaches the Alertmanager through the alertmanager channel" wait_for 20 sh -c \
+  "curl -sf 'http://$AM/api/v2/alerts' | jq -e '.[] | select(.labels.alertname == \"ForwardMe\" and .labels.team == \"fwd-ops\" and .annotations.message == \"to the Alertmanager\")' >/dev/null"
+
 stop_pid "$AGG_PID" "lens-aggregator"
