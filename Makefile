@@ -168,7 +168,7 @@ fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
 
 demo: deps
-	$(MAKE) all build/tests/fake_kubelet
+	$(MAKE) all build/tests/fake_kubelet build/tests/webhook_sink
 	@scripts/demo.sh
 
 bench: deps

@@ -153,6 +153,7 @@ demo_incidents() {
   sh -c "echo \$\$ >'$cg/cgroup.procs'; exec '$dir/train_step'" 2>/dev/null || true
   cg=$root/kubepods.slice/kubepods-pod${uid//-/_}.slice/cri-containerd-$(demo_cid 4).scope
   mkdir -p "$cg"
+  sleep 1.5 # the agent's pod cgroup set takes up to a second to see a new container
   if [ -d /sys/fs/cgroup/memory ]; then
     memcg=/sys/fs/cgroup/memory/lens-demo/dataloader
     mkdir -p "$memcg" && echo 67108864 >"$memcg/memory.limit_in_bytes"

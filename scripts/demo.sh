@@ -59,7 +59,34 @@ demo_training_show() {
     curl -s "$API/api/v1/alerts/$hang/correlations" |
       jq -r '.correlations[] | "  \(.name) (\(.source)): score \(.score), \(.reason)"' || true
   fi
+  demo_webhook_show
   rm -f "$RUN/pods/stall"
+}
+
+# A receiver for the job's team (tests/tools/webhook_sink: it writes each
+# message it gets as a line), and the route that sends it the alerts of
+# the workload, grouped: what arrives together within 5 s is one message.
+demo_team_webhook() {
+  local port
+  port=$(pick_port 9496)
+  rm -f "$RUN/webhook.jsonl"
+  "$ROOT/build/tests/webhook_sink" --listen "127.0.0.1:$port" --out "$RUN/webhook.jsonl" \
+    2>"$RUN/webhook.log" &
+  PIDS+=($!)
+  curl -s -XDELETE "$API/api/v1/notification-channels/team-llama" >/dev/null
+  curl -s -XPOST "$API/api/v1/notification-channels" \
+    -d "{\"name\":\"team-llama\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:$port/hook\"}" >/dev/null
+  curl -s -XPOST "$API/api/v1/alert-routes" -d '{"name":"llama-pretrain","channel":"team-llama",
+    "matchers":[{"name":"workload","op":"=","value":"llama-pretrain"}],"group_by":["workload"],
+    "group_wait":"5s","group_interval":"30s","repeat_interval":"1h"}' >/dev/null
+}
+
+demo_webhook_show() {
+  for _ in $(seq 50); do [ -s "$RUN/webhook.jsonl" ] && break; sleep 0.2; done
+  echo
+  echo "The team's webhook receiver got $(wc -l <"$RUN/webhook.jsonl" 2>/dev/null || echo 0) message(s):"
+  jq -r '"  [\(.status)] \(.groupLabels | to_entries | map("\(.key)=\(.value)") | join(" ")): \(.alerts | length) alerts: \([.alerts[].labels.alertname] | join(", "))"' \
+    "$RUN/webhook.jsonl" 2>/dev/null || true
 }
 
 stop_all() {
@@ -169,6 +196,8 @@ if [ -n "${SIM:-}" ]; then
   echo
   echo "$ lensctl describe workload llama-pretrain"
   "$B/lensctl" describe workload llama-pretrain || true
+  # The job's team gets its alerts on a webhook, grouped per workload.
+  demo_team_webhook
   # A training step segfaults and a data loader of the job runs out of memory.
   demo_incidents "$RUN/pods"
   for _ in $(seq 50); do
