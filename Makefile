@@ -16,7 +16,7 @@ else
 endif
 
 CC ?= cc
-PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2 libbpf libcap libzstd libpcre2-8 zlib
+PKGS := libprotobuf-c jansson libmicrohttpd libpq libcurl libnghttp2 libbpf libcap libzstd libpcre2-8 zlib libhs
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 NNG_LIBS := $(shell pkg-config --libs nng 2>/dev/null || echo -lnng)

@@ -2,6 +2,8 @@
  * where a test passed. */
 #include "analysis.h"
 
+#include "alertrules.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct analysis {
 	struct seen *seen;
 	size_t nseen;
 	struct logpattern_set *patterns;
+	struct alertrules *rules; /* set once, before lines arrive */
 	struct prom_metric *m_latency, *m_lines, *m_iterations, *m_rejected;
 };
 
@@ -204,6 +207,12 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 	}
 	logpattern_set_unref(patterns);
 	prom_add(a->m_lines, (double)n);
+	alertrules_lines(a->rules, recs, n);
+}
+
+void analysis_set_rules(struct analysis *a, struct alertrules *rules)
+{
+	a->rules = rules;
 }
 
 void analysis_exec(struct analysis *a, const struct log_record *r, const json_t *argv)

@@ -38,5 +38,8 @@ void analysis_lines(struct analysis *a, const struct log_record *recs, size_t n)
 void analysis_exec(struct analysis *a, const struct log_record *r, const json_t *argv);
 /* Replaces the users' patterns (a reference is taken). */
 void analysis_set_patterns(struct analysis *a, struct logpattern_set *s);
+/* The log alert rules every line also goes through (alertrules.h). */
+struct alertrules;
+void analysis_set_rules(struct analysis *a, struct alertrules *rules);
 
 #endif

@@ -17,6 +17,7 @@ struct analysis;
 struct training;
 struct alerts;
 struct notify;
+struct alertrules;
 
 struct api {
 	struct db_pool *pool;
@@ -28,6 +29,7 @@ struct api {
 	struct training *training;  /* where WandB reports are stored */
 	struct alerts *alerts;      /* NULL until the database is migrated */
 	struct notify *notify;      /* the same */
+	struct alertrules *rules;   /* log alert rules */
 };
 
 extern const struct http_route api_routes[];
@@ -81,6 +83,12 @@ void api_alerts_statistics(const struct http_req *req, struct http_resp *resp, v
 void api_silence_create(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_silences(const struct http_req *req, struct http_resp *resp, void *arg);
 void api_silence_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+
+/* Log alert rules (api_rules.c). */
+void api_rule_create(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_rules(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_rule_delete(const struct http_req *req, struct http_resp *resp, void *arg);
+void api_rule_test(const struct http_req *req, struct http_resp *resp, void *arg);
 
 /* Routing and notification (api_notify.c). */
 void api_channel_create(const struct http_req *req, struct http_resp *resp, void *arg);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "version.h"
+#include "alertrules.h"
 #include "alerts.h"
 #include "notify.h"
 #include "api.h"
@@ -36,7 +37,7 @@ struct agg_config {
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
 		cache_refresh, event_retention, log_retention, training_retention,
 		profiler_retention, alert_window, alert_resolve, alert_sweep, alert_retention,
-		notify_interval, notify_timeout, notify_backoff;
+		notify_interval, notify_timeout, notify_backoff, rule_flush;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
 	long long slow_iterations, train_window, framework_lines, train_queue, notify_attempts;
@@ -82,6 +83,8 @@ static const struct cfg_opt options[] = {
 	 "keep alerts resolved (and silences ended) this long ago"},
 	{"alert-sweep-interval", "LENS_ALERT_SWEEP_INTERVAL", CFG_DURATION, &C.alert_sweep, "1s",
 	 "how promptly alerts expire and silences start and stop applying"},
+	{"alert-rule-flush-interval", "LENS_ALERT_RULE_FLUSH_INTERVAL", CFG_DURATION, &C.rule_flush,
+	 "500ms", "time between stores of the alerts log rules raised"},
 	{"notify-interval", "LENS_NOTIFY_INTERVAL", CFG_DURATION, &C.notify_interval, "1s",
 	 "time between passes that group alerts and deliver notifications"},
 	{"notify-timeout", "LENS_NOTIFY_TIMEOUT", CFG_DURATION, &C.notify_timeout, "10s",
@@ -147,6 +150,7 @@ struct aggregator {
 	struct training *training;
 	struct alerts *alerts;
 	struct notify *notify;
+	struct alertrules *rules;
 	struct ticker *pods_refresh;
 };
 
@@ -206,13 +210,16 @@ static int start_http(struct aggregator *g, char *err, size_t errlen)
 	g->analysis = analysis_new(g->reg, g->training, (int)C.framework_lines);
 	g->api = (struct api){g->pool, g->reg, C.offline_after, g->cache, g->pods, g->analysis,
 			      g->training};
+	g->rules = alertrules_new(g->pool, g->pods, g->reg);
+	g->api.rules = g->rules;
+	analysis_set_rules(g->analysis, g->rules);
 	struct httpd_config hc = {.listen = C.http_listen, .threads = (int)C.http_threads,
 				  .max_body = 8 << 20, .max_header_bytes = 16384,
 				  .token = C.token, .metric_prefix = "lens_aggregator"};
 	return httpd_start(&hc, api_routes, &g->api, g->reg, &g->http, err, errlen);
 }
 
-/* Maps and log patterns other replicas stored reach this one. */
+/* Maps, log patterns and alert rules other replicas stored reach this one. */
 static void refresh_pods(void *arg)
 {
 	struct aggregator *g = arg;
@@ -222,6 +229,8 @@ static void refresh_pods(void *arg)
 		log_warn("pod cache refresh failed", "err=%s", log_q(err));
 	if (c && api_reload_patterns(&g->api, c, err, sizeof err))
 		log_warn("log pattern refresh failed", "err=%s", log_q(err));
+	if (c && alertrules_reload(g->rules, c, err, sizeof err))
+		log_warn("alert rule refresh failed", "err=%s", log_q(err));
 	if (c)
 		db_release(g->pool, c);
 }
@@ -246,6 +255,11 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		return rc;
 	g->api.alerts = g->alerts; /* before the HTTP threads read them: see api_alerts.c */
 	g->api.notify = g->notify;
+	refresh_pods(g); /* the alert rules, now that alerts can be stored */
+	if ((rc = alertrules_start(g->rules, g->alerts, C.rule_flush))) {
+		snprintf(err, errlen, "cannot start the alert rule flusher");
+		return rc;
+	}
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
 				   g->analysis};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
@@ -274,6 +288,7 @@ static void stop(struct aggregator *g)
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
+	alertrules_free(g->rules); /* stores what the last lines raised */
 	notify_stop(g->notify);
 	alerts_stop(g->alerts);
 	/* After ingest and the API: what the lines they stored last showed is

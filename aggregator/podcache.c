@@ -142,8 +142,8 @@ static bool pod_matches(const json_t *p, const char *uid, const char *name, cons
 	       (!ns || !*ns || strcmp(jsonx_str(p, "namespace"), ns) == 0);
 }
 
-json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char *name,
-			       const char *namespace_)
+static json_t *pod_workloads(struct podcache *pc, const char *uid, const char *name,
+			     const char *namespace_, bool names)
 {
 	json_t *out = NULL, *doc, *p, *w;
 	const char *node;
@@ -155,14 +155,29 @@ json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char 
 				continue;
 			if (!out)
 				out = json_array();
-			json_array_foreach(json_object_get(p, "workloads"), k, w)
+			json_array_foreach(json_object_get(p, "workloads"), k, w) {
 				json_array_append_new(out, json_string(jsonx_str(w, "uid")));
-			if (!json_array_size(json_object_get(p, "workloads")))
+				if (names)
+					json_array_append_new(out, json_string(jsonx_str(w, "name")));
+			}
+			if (!json_array_size(json_object_get(p, "workloads")) && !names)
 				json_array_append_new(out, json_string(jsonx_str(p, "uid")));
 		}
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return out;
+}
+
+json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char *name,
+			       const char *namespace_)
+{
+	return pod_workloads(pc, uid, name, namespace_, false);
+}
+
+json_t *podcache_workload_names(struct podcache *pc, const char *uid)
+{
+	json_t *out = uid && *uid ? pod_workloads(pc, uid, NULL, NULL, true) : NULL;
+	return out ? out : json_array();
 }
 
 static json_t *holder(const json_t *doc, const json_t *a)

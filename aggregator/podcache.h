@@ -33,6 +33,9 @@ json_t *podcache_workloads_view(struct podcache *pc);
  * pod); NULL when no node lists such a pod. */
 json_t *podcache_pod_workloads(struct podcache *pc, const char *uid, const char *name,
 			       const char *namespace_);
+/* The UIDs and names of the workloads of the pod with this UID (by UID
+ * only), as alert rules' selectors see them; an empty array when none. */
+json_t *podcache_workload_names(struct podcache *pc, const char *uid);
 /* One device's current holders: {"pods": [{uid, name, namespace,
  * container, workloads, allocated, held, used, vram_bytes}],
  * "unmapped_reason"}; NULL when the node sent no map. */
