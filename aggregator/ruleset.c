@@ -206,12 +206,13 @@ json_t *ruleset_parse(const json_t *body, char *err, size_t errlen)
 		json_decref(s);
 		return NULL;
 	}
-	const json_t *l = json_object_get(body, "labels"), *a = json_object_get(body, "annotations");
-	return json_pack("{s:s,s:s,s:b,s:s,s:O,s:O,s:o,s:o,s:o}", "name", name, "type", "log",
+	json_t *l = json_object_get(body, "labels"), *a = json_object_get(body, "annotations");
+	return json_pack("{s:s,s:s,s:b,s:s,s:o,s:o,s:o,s:o,s:o}", "name", name, "type", "log",
 			 "enabled", !json_is_false(json_object_get(body, "enabled")), "severity",
 			 alertintake_severity(jsonx_str(body, "severity")), "labels",
-			 l ? l : json_object(), "annotations", a ? a : json_object(), "conditions", c,
-			 "selector", s, "threshold", t);
+			 l ? json_incref(l) : json_object(), "annotations",
+			 a ? json_incref(a) : json_object(), "conditions", c, "selector", s,
+			 "threshold", t);
 }
 
 /* ---- Building ----------------------------------------------------------- */
@@ -394,6 +395,21 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	return 0;
 }
 
+/* A user's pattern may backtrack without end on some line: bounded, a
+ * line that hits the limit counts as no match. */
+#define MATCH_LIMIT 100000
+
+static bool matches(const pcre2_code *code, const char *s, size_t len)
+{
+	pcre2_match_context *mc = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(mc, MATCH_LIMIT);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+	int rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, md, mc);
+	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
+	return rc >= 0;
+}
+
 static bool value_passes(const struct rule_selector *x, const char *v)
 {
 	size_t i;
@@ -407,12 +423,8 @@ static bool value_passes(const struct rule_selector *x, const char *v)
 		return false;
 	case SEL_EXISTS:
 		return *v != '\0';
-	case SEL_REGEX: {
-		pcre2_match_data *md = pcre2_match_data_create_from_pattern(x->re, NULL);
-		int rc = pcre2_match(x->re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL);
-		pcre2_match_data_free(md);
-		return rc >= 0;
-	}
+	case SEL_REGEX:
+		return matches(x->re, v, strlen(v));
 	default:
 		return false;
 	}
@@ -440,13 +452,6 @@ static bool selector_passes(const struct rule_selector *x, const struct rule_sub
 	return negate ? !any : any;
 }
 
-static bool confirmed(const pcre2_code *code, const char *line, size_t len)
-{
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-	int rc = pcre2_match(code, (PCRE2_SPTR)line, len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
-}
 
 int ruleset_scan(struct ruleset *s, const char *line, size_t len, unsigned *ids)
 {
@@ -461,7 +466,7 @@ int ruleset_scan(struct ruleset *s, const char *line, size_t len, unsigned *ids)
 		return 0;
 	int kept = 0;
 	for (int i = 0; i < h.n; i++) /* prefilter hits are candidates: PCRE2 decides */
-		if (confirmed(s->codes[ids[i]], line, len))
+		if (matches(s->codes[ids[i]], line, len))
 			ids[kept++] = ids[i];
 	return kept;
 }

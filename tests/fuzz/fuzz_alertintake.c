@@ -1,10 +1,13 @@
 /* libFuzzer target: the alert bodies anyone who can reach the API may
  * post (Alertmanager's webhook and v2 API, log, trace and generic webhook
- * alerts) into the one alert shape, and silence bodies. */
+ * alerts) into the one alert shape, silence bodies, and alert rules:
+ * checked, compiled (Hyperscan and PCRE2) and run on the input itself as
+ * a log line. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "alertintake.h"
+#include "ruleset.h"
 #include "silences.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,6 +25,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(out);
 	}
 	json_decref(silences_parse(body, err, sizeof err));
+	json_t *rule = ruleset_parse(body, err, sizeof err);
+	if (rule) {
+		json_t *rules = json_pack("[o]", rule);
+		struct ruleset *set = ruleset_build(rules, err, sizeof err);
+		unsigned ids[RULESET_MAX_HITS];
+		struct rule_subject who = {"n", "ns", "p", "u", NULL};
+		int n = ruleset_scan(set, (const char *)data, size, ids);
+		for (int i = 0; i < n; i++)
+			ruleset_selects(set, ids[i], &who);
+		ruleset_unref(set);
+		json_decref(rules);
+	}
 	json_decref(body);
 	return 0;
 }

@@ -17,7 +17,7 @@ else
   runs_of() { [ "$1" = fuzz_trace ] && echo -runs=50000 || echo -runs=300000; }
   budget="-seed=1 -timeout=10"; what="seeded runs"; corpus_of() { mkdir -p "$out/$1.fixed"; rm -rf "$out/$1.fixed"/*; echo "$out/$1.fixed"; }
 fi
-flags="-g -O1 -fsanitize=fuzzer,address,undefined $(pkg-config --cflags libpq) -Icommon -Iagent -Iaggregator -Ibpf -Itrace -Ibuild/san/gen -D_GNU_SOURCE"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined $(pkg-config --cflags libpq libhs) -Icommon -Iagent -Iaggregator -Ibpf -Itrace -Ibuild/san/gen -D_GNU_SOURCE"
 n=0 failed=0
 declare -A srcs=(
   [fuzz_envelope]="common/envelope.c common/logmsg.c common/buf.c build/san/gen/lens.pb-c.c"
@@ -29,12 +29,12 @@ declare -A srcs=(
   [fuzz_trainlog]="aggregator/trainlog.c aggregator/trainmark.c aggregator/framework.c common/jsonx.c common/buf.c"
   [fuzz_wandb]="aggregator/wandb.c aggregator/trainitem.c aggregator/framework.c common/jsonx.c common/buf.c"
   [fuzz_trace]="$(echo trace/*.c) common/buf.c common/jsonx.c common/hash.c"
-  [fuzz_alertintake]="aggregator/alertintake.c aggregator/silences.c aggregator/matchers.c aggregator/db.c aggregator/pgjson.c common/clock.c common/jsonx.c common/buf.c common/log.c"
+  [fuzz_alertintake]="aggregator/alertintake.c aggregator/silences.c aggregator/matchers.c aggregator/ruleset.c aggregator/db.c aggregator/pgjson.c common/clock.c common/jsonx.c common/buf.c common/log.c"
 )
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit fuzz_trainlog fuzz_wandb fuzz_trace fuzz_alertintake; do
   n=$((n + 1))
   # shellcheck disable=SC2086
-  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng -lpq -lzstd -lz -lpthread -lm 2>"$out/$t.build.log"; then
+  if ! clang $flags -o "$out/$t" "tests/fuzz/$t.c" ${srcs[$t]} -lprotobuf-c -ljansson -lnng -lpq -lhs -lpcre2-8 -lzstd -lz -lpthread -lm 2>"$out/$t.build.log"; then
     echo "not ok $n - $t builds"; cat "$out/$t.build.log" | sed 's/^/# /'; failed=1; continue
   fi
   mkdir -p "$out/$t.corpus"

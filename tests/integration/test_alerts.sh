@@ -183,6 +183,49 @@ check "lensctl silence rm" grep -q "expired" <("$B/bin/lensctl" silence rm "$sid
 check_eq "the alert fires again" firing "$(one NCCLError .status)"
 check "a bad matcher is refused with the usage" sh -c "! '$B/bin/lensctl' silence add team 2>&1 | grep -q created"
 
+# ---- Log rules: matched against every stored line (here through the
+# fluent-bit intake), in one pass; thresholds, composite rules, selectors.
+rule() { post /api/v1/alert-rules "$1"; }
+check_eq "a log rule with a threshold is made" 200 \
+  "$(rule '{"name":"CUDAOOMRule","severity":"high","pattern":"cuda out of memory","ignore_case":true,"selector":[{"key":"namespace","op":"in","values":["ml","research"]},{"key":"pod","op":"regex","value":"^trainer-"}],"threshold":{"count":3,"window":"1m","by":"pod"},"labels":{"team":"ml"}}')"
+check_eq "a composite rule is made" 200 \
+  "$(rule '{"name":"NCCLTimeout","severity":"critical","conditions":[{"pattern":"NCCL WARN"},{"pattern":"collective operation timeout"}],"selector":[{"key":"node","op":"exists"},{"key":"namespace","op":"ne","value":"dev"}],"threshold":{"window":"5m","by":"node"}}')"
+check_eq "a rule whose pattern does not compile is a 400, saying where" "400|true" \
+  "$(rule '{"name":"Bad","pattern":"(unclosed"}')|$(jq '.error.message | test("offset")' "$T/post.json")"
+check_eq "a selector with an unknown op is a 400" 400 \
+  "$(rule '{"name":"Bad2","pattern":"x","selector":[{"key":"pod","op":"like","value":"x"}]}')"
+check_eq "a name taken is a 400" 400 "$(rule '{"name":"NCCLTimeout","pattern":"y"}')"
+logs() { # NAMESPACE POD NODE LINE...
+  local ns=$1 pod=$2 node=$3; shift 3
+  printf '%s\n' "$@" | jq -Rc --arg ns "$ns" --arg pod "$pod" --arg node "$node" --argjson t "$(date +%s)" \
+    '{date: $t, stream: "stderr", log: ., kubernetes: {pod_name: $pod, namespace_name: $ns, pod_id: ("uid-" + $pod), host: $node, container_name: "main"}}' |
+    jq -sc . >"$T/lines.json"
+  curl -s -o /dev/null -XPOST "$API/api/v1/logs" --data-binary @"$T/lines.json"
+}
+logs ml trainer-1 gpu-20 "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB" "step 5" "torch.cuda.OutOfMemoryError: CUDA out of memory"
+logs dev trainer-2 gpu-20 "CUDA out of memory" "CUDA out of memory" "CUDA out of memory"
+logs ml notebook-0 gpu-20 "CUDA out of memory" "CUDA out of memory" "CUDA out of memory"
+sleep 1.5
+check_eq "two matches of three: no alert yet" 0 "$(alerts "&name=CUDAOOMRule" | jq .total)"
+logs ml trainer-1 gpu-20 "cuda Out Of Memory again"
+check "the third within the window raises it, for that pod" wait_for 10 sh -c \
+  "[ \"\$(curl -s '$API/api/v1/alerts?name=CUDAOOMRule' | jq -r '.items[0] | \"\(.total // 1)|\(.pod)|\(.labels.team)|\(.annotations.matches)\"')\" = '1|trainer-1|ml|3' ]"
+check_eq "not for a namespace or pod the selectors leave out" "1" "$(alerts "&name=CUDAOOMRule" | jq .total)"
+logs ml trainer-3 gpu-21 "NCCL WARN NET/IB : Got completion with error 12"
+logs ml trainer-4 gpu-21 "[Rank 3] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=9)"
+logs dev trainer-5 gpu-22 "NCCL WARN x" "collective operation timeout"
+check "both conditions on one node within the window: the composite alert" wait_for 10 sh -c \
+  "[ \"\$(curl -s '$API/api/v1/alerts?name=NCCLTimeout' | jq -r '[.items[] | .labels.node] | join(\",\")')\" = gpu-21 ]"
+res=$(curl -s -XPOST "$API/api/v1/alert-rules/test" -d '{"rule":{"name":"T","pattern":"ECC error","threshold":{"count":2,"window":"10s"}},"lines":["ECC error","ok","ECC error"]}')
+check_eq "the test endpoint shows matches and what would fire" "0,2|1|2" \
+  "$(jq -r '"\([.matches[].line] | join(","))|\(.alerts | length)|\(.alerts[0].annotations.matches)"' <<<"$res")"
+check_eq "rules are listed" 2 "$(curl -sf "$API/api/v1/alert-rules" | jq '.items | length')"
+check_eq "and deleted by name" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XDELETE "$API/api/v1/alert-rules/NCCLTimeout")"
+logs ml trainer-6 gpu-23 "NCCL WARN y" "collective operation timeout"
+sleep 1.5
+check_eq "a deleted rule raises nothing more" 0 "$(alerts "&name=NCCLTimeout&node=gpu-23" | jq .total)"
+check "lines went through the rules" test "$(agg_metric lens_aggregator_alert_rule_lines_total)" -ge 16
+
 # ---- Routing and notification: a local receiver that fails the first two
 # deliveries; one grouped message for 50 alerts, retried; repeats; changes.
 SINK=127.0.0.1:$(free_port) SINK2=127.0.0.1:$(free_port)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "alertintake.h"
+#include "alertrules.h"
 #include "jsonx.h"
 #include "notifyfmt.h"
 #include "silences.h"
@@ -218,6 +220,81 @@ static void test_notify_formats(void **state)
 	json_decref(p);
 }
 
+/* The lines (of pods of namespaces) a rule with one selector matches. */
+static const char *selected(const char *selector)
+{
+	static char got[64];
+	char err[256], body[512];
+	snprintf(body, sizeof body,
+		 "{\"rule\":{\"name\":\"R\",\"pattern\":\"boom\",\"selector\":[%s]},"
+		 "\"lines\":[{\"line\":\"boom\",\"namespace\":\"ml\",\"pod\":\"trainer-0\","
+		 "\"workload\":\"llama\"},{\"line\":\"boom\",\"namespace\":\"dev\","
+		 "\"pod\":\"nb-1\",\"workload\":\"\"},{\"line\":\"boom\",\"namespace\":\"ml-infra\","
+		 "\"pod\":\"trainer-2\",\"workload\":\"bert\"}]}",
+		 selector);
+	json_t *b = json_loads(body, 0, NULL), *out = NULL;
+	assert_non_null(b);
+	assert_int_equal(alertrules_test(json_object_get(b, "rule"), json_object_get(b, "lines"),
+					 &out, err, sizeof err), 0);
+	got[0] = '\0';
+	const json_t *m;
+	size_t i;
+	json_array_foreach(json_object_get(out, "matches"), i, m)
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%lld",
+			 (long long)json_integer_value(json_object_get(m, "line")));
+	json_decref(out);
+	json_decref(b);
+	return got;
+}
+
+static void test_rule_selectors(void **state)
+{
+	(void)state;
+	assert_string_equal(selected(""), "012");
+	assert_string_equal(selected("{\"key\":\"namespace\",\"op\":\"eq\",\"value\":\"ml\"}"), "0");
+	assert_string_equal(selected("{\"key\":\"namespace\",\"op\":\"ne\",\"value\":\"ml\"}"), "12");
+	assert_string_equal(selected("{\"key\":\"namespace\",\"op\":\"in\",\"values\":[\"ml\",\"dev\"]}"), "01");
+	assert_string_equal(selected("{\"key\":\"namespace\",\"op\":\"notin\",\"values\":[\"ml\",\"dev\"]}"), "2");
+	assert_string_equal(selected("{\"key\":\"workload\",\"op\":\"exists\"}"), "02");
+	assert_string_equal(selected("{\"key\":\"pod\",\"op\":\"regex\",\"value\":\"^trainer-[0-9]$\"}"), "02");
+	assert_string_equal(selected("{\"key\":\"workload\",\"op\":\"in\",\"values\":[\"bert\"]},"
+				     "{\"key\":\"namespace\",\"op\":\"regex\",\"value\":\"^ml\"}"), "2");
+}
+
+/* Thresholds count within the window per key; composite rules need every
+ * condition within the window; the lines of a trial are a second apart. */
+static void test_rule_thresholds(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *out;
+	json_t *rule = json_loads("{\"name\":\"T\",\"pattern\":\"e\",\"threshold\":"
+				  "{\"count\":2,\"window\":\"1s\",\"by\":\"rule\"}}", 0, NULL);
+	json_t *lines = json_loads("[\"e\",\"x\",\"e\",\"e\",\"e\",\"e\"]", 0, NULL);
+	assert_int_equal(alertrules_test(rule, lines, &out, err, sizeof err), 0);
+	/* 0 and 2 are 2 s apart: no; 2 and 3: yes; 4 and 5: yes. */
+	assert_int_equal(json_array_size(json_object_get(out, "alerts")), 2);
+	json_decref(out), json_decref(rule), json_decref(lines);
+	rule = json_loads("{\"name\":\"C\",\"conditions\":[{\"pattern\":\"NCCL WARN\"},"
+			  "{\"pattern\":\"TIMEOUT\",\"ignore_case\":true}],\"threshold\":{\"window\":\"2s\"}}",
+			  0, NULL);
+	lines = json_loads("[\"NCCL WARN a\",\"b\",\"c\",\"timeout\",\"NCCL WARN d\",\"Timeout\"]", 0, NULL);
+	assert_int_equal(alertrules_test(rule, lines, &out, err, sizeof err), 0);
+	/* 0 and 3 are 3 s apart: no; 3 and 4: yes (both within 2 s), then it starts over. */
+	assert_int_equal(json_array_size(json_object_get(out, "alerts")), 1);
+	assert_string_equal(jsonx_str(json_object_get(json_array_get(json_object_get(out, "alerts"), 0),
+						      "annotations"), "pattern"), "NCCL WARN && TIMEOUT");
+	json_decref(out), json_decref(rule), json_decref(lines);
+	/* A lookbehind Hyperscan alone cannot take: prefilter, then PCRE2 decides. */
+	rule = json_loads("{\"name\":\"L\",\"pattern\":\"(?<!no )error\"}", 0, NULL);
+	lines = json_loads("[\"no error\",\"an error\"]", 0, NULL);
+	assert_int_equal(alertrules_test(rule, lines, &out, err, sizeof err), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "matches")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(out, "matches"), 0), "line")), 1);
+	json_decref(out), json_decref(rule), json_decref(lines);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +302,8 @@ int main(void)
 		cmocka_unit_test(test_log_trace_webhook),
 		cmocka_unit_test(test_silence_parse),
 		cmocka_unit_test(test_notify_formats),
+		cmocka_unit_test(test_rule_selectors),
+		cmocka_unit_test(test_rule_thresholds),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }
