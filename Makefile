@@ -172,7 +172,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/bench_trainlog build/tests/bench_trace build/tests/nngsink build/tests/fake_kubelet
+	$(MAKE) all build/tests/bench_ingest build/tests/bench_podmap build/tests/bench_kevents build/tests/bench_logs build/tests/bench_trainlog build/tests/bench_trace build/tests/bench_rules build/tests/nngsink build/tests/fake_kubelet
 	@scripts/bench.sh
 
 clean:

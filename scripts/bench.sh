@@ -91,7 +91,8 @@ scripts/bench-trace.sh "$B"
 scripts/bench-profiler.sh "$B"
 
 echo
-echo "Alerts (the webhook intake: enrichment by pod UID, dedup, correlation, in PostgreSQL)"
+echo "Alerts (log lines through 500 rules on one core; the webhook intake: enrichment by pod UID, dedup, correlation, in PostgreSQL)"
+$B/tests/bench_rules --rules 500 --lines 2000000
 scripts/bench-alerts.sh "$B"
 
 echo
