@@ -10,17 +10,15 @@
 #include "alerts.h"
 #include "clock.h"
 #include "jsonx.h"
-#include "log.h"
 #include "pgjson.h"
 #include "podcache.h"
 #include "ruleset.h"
-#include "ticker.h"
 
-#define MAX_PENDING 10000
 #define MESSAGE_BYTES 512
 
-/* What counting needs: the windows (rule and key -> times) and where
- * alerts go. The engine's are shared under its lock; a test has its own. */
+/* What counting needs: the windows (rule and key -> times) and where the
+ * alerts it raises go. The engine's windows are shared under its lock; a
+ * test has its own. */
 struct counting {
 	json_t *windows;
 	json_t *pending;
@@ -32,12 +30,11 @@ struct counting {
 struct alertrules {
 	struct db_pool *pool;
 	struct podcache *pods;
-	struct alerts *alerts;
-	struct ticker *ticker;
-	pthread_mutex_t lock; /* set, windows, pending */
+	struct alerts *alerts; /* NULL until attached: matches only count */
+	pthread_mutex_t lock;  /* set, windows */
 	struct ruleset *set;
-	json_t *windows, *pending;
-	struct prom_metric *m_lines, *m_matches, *m_fired, *m_dropped, *m_rules;
+	json_t *windows;
+	struct prom_metric *m_lines, *m_matches, *m_fired, *m_rules;
 };
 
 /* ---- Counting ----------------------------------------------------------- */
@@ -142,7 +139,6 @@ struct alertrules *alertrules_new(struct db_pool *pool, struct podcache *pods,
 	r->pool = pool;
 	r->pods = pods;
 	r->windows = json_object();
-	r->pending = json_array();
 	pthread_mutex_init(&r->lock, NULL);
 	r->m_lines = prom_get(prom_counter(reg, "lens_aggregator_alert_rule_lines_total",
 					   "Log lines matched against the alert rules.", NULL));
@@ -150,8 +146,6 @@ struct alertrules *alertrules_new(struct db_pool *pool, struct podcache *pods,
 					     "Rule conditions that matched a line.", NULL));
 	r->m_fired = prom_get(prom_counter(reg, "lens_aggregator_alert_rule_alerts_total",
 					   "Log alerts raised by rules (thresholds reached).", NULL));
-	r->m_dropped = prom_get(prom_counter(reg, "lens_aggregator_alert_rule_dropped_total",
-					     "Log alerts dropped: the queue was full.", NULL));
 	r->m_rules = prom_get(prom_gauge(reg, "lens_aggregator_alert_rules",
 					 "Log alert rules in use.", NULL));
 	return r;
@@ -186,9 +180,16 @@ static void count_line(struct alertrules *r, struct ruleset *set, const struct l
 	json_t *workloads = podcache_workload_names(r->pods, rec->pod_uid);
 	struct rule_subject who = {rec->node, rec->namespace_, rec->pod, rec->pod_uid, workloads};
 	pthread_mutex_lock(&r->lock);
-	struct counting c = {r->windows, r->pending, rec, &who, 0};
+	struct counting c = {r->windows, json_array(), rec, &who, 0};
 	prom_add(r->m_matches, count_ids(set, ids, n, &c, NULL, 0));
+	struct alerts *al = r->alerts;
 	pthread_mutex_unlock(&r->lock);
+	const json_t *alert;
+	size_t i;
+	json_array_foreach(c.pending, i, alert)
+		if (al)
+			alerts_queue(al, json_incref((json_t *)alert));
+	json_decref(c.pending);
 	prom_add(r->m_fired, (double)c.fired);
 	json_decref(workloads);
 }
@@ -245,58 +246,19 @@ size_t alertrules_count(struct alertrules *r)
 	return n;
 }
 
-/* Stores what the rules raised; keeps it for the next time when the
- * database is away, up to MAX_PENDING. */
-static void flush(void *arg)
+void alertrules_attach(struct alertrules *r, struct alerts *alerts)
 {
-	struct alertrules *r = arg;
 	pthread_mutex_lock(&r->lock);
-	json_t *batch = r->pending;
-	r->pending = json_array();
-	pthread_mutex_unlock(&r->lock);
-	if (!json_array_size(batch)) {
-		json_decref(batch);
-		return;
-	}
-	char err[256];
-	json_t *ids = NULL;
-	PGconn *c = db_acquire(r->pool, err, sizeof err);
-	int rc = c ? alerts_fire(r->alerts, c, batch, &ids, err, sizeof err) : -EIO;
-	if (c)
-		db_release(r->pool, c);
-	json_decref(ids);
-	if (rc == -EIO) {
-		log_warn("log alerts not stored yet", "alerts=%zu err=%s", json_array_size(batch),
-			 log_q(err));
-		pthread_mutex_lock(&r->lock);
-		size_t room = MAX_PENDING - json_array_size(r->pending);
-		if (json_array_size(batch) > room)
-			prom_add(r->m_dropped, (double)(json_array_size(batch) - room));
-		for (size_t i = 0; i < json_array_size(batch) && i < room; i++)
-			json_array_append(r->pending, json_array_get(batch, i));
-		pthread_mutex_unlock(&r->lock);
-	} else if (rc) {
-		log_warn("log alerts refused", "alerts=%zu err=%s", json_array_size(batch), log_q(err));
-	}
-	json_decref(batch);
-}
-
-int alertrules_start(struct alertrules *r, struct alerts *alerts, int64_t interval_ns)
-{
 	r->alerts = alerts;
-	return ticker_start(interval_ns, flush, r, &r->ticker);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void alertrules_free(struct alertrules *r)
 {
 	if (!r)
 		return;
-	ticker_stop(r->ticker);
-	if (r->alerts)
-		flush(r);
 	ruleset_unref(r->set);
 	json_decref(r->windows);
-	json_decref(r->pending);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

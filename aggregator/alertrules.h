@@ -3,8 +3,8 @@
  * all patterns); a match counts toward its rule's threshold (count within
  * a window, per pod, workload, node, namespace or the whole rule; every
  * condition within the window for a composite rule), and a threshold
- * reached queues a log alert, stored by a flusher thread through
- * alerts_fire so that matching lines never wait for the database. Rules
+ * reached queues a log alert (alerts_queue), so that matching lines never
+ * wait for the database. Rules
  * live in the alert_rules table; a change made through any replica
  * reaches the others at the next reload. */
 #ifndef LENS_ALERTRULES_H
@@ -24,10 +24,9 @@ struct alertrules;
 
 struct alertrules *alertrules_new(struct db_pool *pool, struct podcache *pods,
 				  struct prom_registry *reg);
-/* Starts the flusher (every interval) once the alert store exists. */
-int alertrules_start(struct alertrules *r, struct alerts *alerts, int64_t interval_ns);
-/* Stores what is queued, then stops. NULL is fine. */
-void alertrules_free(struct alertrules *r);
+/* Where alerts go once the alert store exists (before: matches count). */
+void alertrules_attach(struct alertrules *r, struct alerts *alerts);
+void alertrules_free(struct alertrules *r); /* NULL is fine */
 
 /* Rebuilds the rule set from alert_rules. 0, or -EIO / -EINVAL with err
  * (the set in use stays). */

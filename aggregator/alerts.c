@@ -2,6 +2,7 @@
 #include "alerts.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +14,16 @@
 #include "ticker.h"
 
 #define ALERT_SWEEP_LOCK_KEY "7418246116"
+#define MAX_QUEUED 10000
 
 struct alerts {
 	struct alerts_config cfg;
 	struct db_pool *pool;
 	struct ticker *ticker;
+	pthread_mutex_t lock; /* queued */
+	json_t *queued;
 	struct prom_family *f_received, *f_rejected;
-	struct prom_metric *m_sweeps, *m_changed, *m_sweep_errors;
+	struct prom_metric *m_sweeps, *m_changed, *m_sweep_errors, *m_dropped;
 };
 
 static int write_config(struct alerts *al, char *err, size_t errlen)
@@ -67,10 +71,54 @@ void alerts_count_rejected(struct alerts *al, const char *endpoint)
 	prom_inc(prom_get(al->f_rejected, endpoint));
 }
 
+void alerts_queue(struct alerts *al, json_t *alert)
+{
+	pthread_mutex_lock(&al->lock);
+	if (json_array_size(al->queued) < MAX_QUEUED)
+		json_array_append(al->queued, alert);
+	else
+		prom_inc(al->m_dropped);
+	pthread_mutex_unlock(&al->lock);
+	json_decref(alert);
+}
+
+/* What was queued, in one statement; kept for the next time when the
+ * database is away. */
+static void store_queued(struct alerts *al, PGconn *c)
+{
+	char err[256];
+	pthread_mutex_lock(&al->lock);
+	json_t *batch = al->queued, *ids = NULL;
+	al->queued = json_array();
+	pthread_mutex_unlock(&al->lock);
+	int rc = json_array_size(batch) ? alerts_fire(al, c, batch, &ids, err, sizeof err) : 0;
+	json_decref(ids);
+	if (rc == -EIO) {
+		log_warn("queued alerts not stored yet", "alerts=%zu err=%s", json_array_size(batch),
+			 log_q(err));
+		pthread_mutex_lock(&al->lock);
+		json_array_extend(batch, al->queued); /* the older first */
+		json_decref(al->queued);
+		al->queued = batch;
+		while (json_array_size(al->queued) > MAX_QUEUED) {
+			json_array_remove(al->queued, 0);
+			prom_inc(al->m_dropped);
+		}
+		pthread_mutex_unlock(&al->lock);
+		return;
+	}
+	if (rc)
+		log_warn("queued alerts refused", "alerts=%zu err=%s", json_array_size(batch),
+			 log_q(err));
+	json_decref(batch);
+}
+
 int alerts_sweep(struct alerts *al)
 {
 	char err[256];
 	PGconn *c = db_acquire(al->pool, err, sizeof err);
+	if (c)
+		store_queued(al, c);
 	PGresult *r = c ? db_exec(c,
 				  "SELECT CASE WHEN pg_try_advisory_xact_lock(" ALERT_SWEEP_LOCK_KEY ")"
 				  " THEN lens_alert_sweep() ELSE 0 END",
@@ -109,6 +157,9 @@ static void init_metrics(struct alerts *al, struct prom_registry *reg)
 					      NULL));
 	al->m_sweep_errors = prom_get(prom_counter(reg, "lens_aggregator_alert_sweep_errors_total",
 						   "Alert sweeps that failed (database).", NULL));
+	al->m_dropped = prom_get(prom_counter(reg, "lens_aggregator_alerts_dropped_total",
+					      "Alerts raised here (log rules, device health) dropped: "
+					      "too many waiting while the database was away.", NULL));
 }
 
 int alerts_start(const struct alerts_config *cfg, struct db_pool *pool, struct prom_registry *reg,
@@ -117,6 +168,8 @@ int alerts_start(const struct alerts_config *cfg, struct db_pool *pool, struct p
 	struct alerts *al = xcalloc(1, sizeof *al);
 	al->cfg = *cfg;
 	al->pool = pool;
+	al->queued = json_array();
+	pthread_mutex_init(&al->lock, NULL);
 	init_metrics(al, reg);
 	/* The database may be down at start: the defaults stand until the
 	 * next start, and saying so is enough. */
@@ -126,7 +179,7 @@ int alerts_start(const struct alerts_config *cfg, struct db_pool *pool, struct p
 			 log_q(why));
 	if (ticker_start(cfg->sweep_interval_ns, tick, al, &al->ticker)) {
 		snprintf(err, errlen, "cannot start the alert sweep thread");
-		free(al);
+		alerts_stop(al);
 		return -EAGAIN;
 	}
 	*out = al;
@@ -138,5 +191,8 @@ void alerts_stop(struct alerts *al)
 	if (!al)
 		return;
 	ticker_stop(al->ticker);
+	alerts_sweep(al); /* what is still queued */
+	json_decref(al->queued);
+	pthread_mutex_destroy(&al->lock);
 	free(al);
 }

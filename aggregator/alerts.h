@@ -33,9 +33,16 @@ void alerts_stop(struct alerts *al);
  * database refuses them (err says why), or -EIO. */
 int alerts_fire(struct alerts *al, PGconn *c, const json_t *alerts, json_t **ids, char *err,
 		size_t errlen);
+/* Queues an alert (alertintake's shape; the reference is taken) raised
+ * in this process (log rules, device health), stored with the next sweep
+ * so that the thread that raised it never waits for the database. Any
+ * thread. Past 10,000 waiting (the database away), new ones are dropped
+ * and counted. */
+void alerts_queue(struct alerts *al, json_t *alert);
 /* Counts a body refused at the intake. */
 void alerts_count_rejected(struct alerts *al, const char *endpoint);
-/* One sweep now; returns the alerts changed or -EIO. */
+/* Stores what is queued, then one sweep; returns the alerts the sweep
+ * changed or -EIO. */
 int alerts_sweep(struct alerts *al);
 
 #endif

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "devcache.h"
+#include "devhealth.h"
 #include "events.h"
 #include "logs.h"
 #include "podcache.h"
@@ -250,6 +251,8 @@ static void update_cache(struct ingest *in, struct ingest_item **items, int n)
 		case LENS__V1__ENVELOPE__PAYLOAD_DEVICE_SAMPLES:
 			if (in->cfg.cache)
 				devcache_update(in->cfg.cache, envs, k);
+			devhealth_samples(in->cfg.alerts, in->cfg.pods, envs, k,
+					  in->cfg.device_alert_hold_ns);
 			break;
 		case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
 			logs_analyse(in->cfg.analysis, envs, k);

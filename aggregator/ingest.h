@@ -28,6 +28,7 @@ struct ingest_item {
 struct devcache;
 struct podcache;
 struct analysis;
+struct alerts;
 
 struct ingest_config {
 	const char *db_url;
@@ -36,6 +37,8 @@ struct ingest_config {
 	struct devcache *cache; /* latest device samples, updated after COMMIT */
 	struct podcache *pods;  /* latest pod/device maps, updated after COMMIT */
 	struct analysis *analysis; /* log lines go here after COMMIT */
+	struct alerts *alerts;     /* device-health alerts (devhealth.h) */
+	int64_t device_alert_hold_ns;
 };
 
 struct ingest;

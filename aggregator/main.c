@@ -37,7 +37,7 @@ struct agg_config {
 	int64_t offline_after, hb_retention, ledger_retention, retention_interval, history_retention,
 		cache_refresh, event_retention, log_retention, training_retention,
 		profiler_retention, alert_window, alert_resolve, alert_sweep, alert_retention,
-		notify_interval, notify_timeout, notify_backoff, rule_flush;
+		notify_interval, notify_timeout, notify_backoff, device_hold;
 	int64_t train_flush, hang_check, hang_min, hang_max_idle, restart_gap;
 	double hang_factor, slow_percent;
 	long long slow_iterations, train_window, framework_lines, train_queue, notify_attempts;
@@ -83,8 +83,8 @@ static const struct cfg_opt options[] = {
 	 "keep alerts resolved (and silences ended) this long ago"},
 	{"alert-sweep-interval", "LENS_ALERT_SWEEP_INTERVAL", CFG_DURATION, &C.alert_sweep, "1s",
 	 "how promptly alerts expire and silences start and stop applying"},
-	{"alert-rule-flush-interval", "LENS_ALERT_RULE_FLUSH_INTERVAL", CFG_DURATION, &C.rule_flush,
-	 "500ms", "time between stores of the alerts log rules raised"},
+	{"device-alert-hold", "LENS_DEVICE_ALERT_HOLD", CFG_DURATION, &C.device_hold, "1m",
+	 "a device-health alert resolves when no sample kept it up for this long"},
 	{"notify-interval", "LENS_NOTIFY_INTERVAL", CFG_DURATION, &C.notify_interval, "1s",
 	 "time between passes that group alerts and deliver notifications"},
 	{"notify-timeout", "LENS_NOTIFY_TIMEOUT", CFG_DURATION, &C.notify_timeout, "10s",
@@ -255,13 +255,10 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 		return rc;
 	g->api.alerts = g->alerts; /* before the HTTP threads read them: see api_alerts.c */
 	g->api.notify = g->notify;
+	alertrules_attach(g->rules, g->alerts);
 	refresh_pods(g); /* the alert rules, now that alerts can be stored */
-	if ((rc = alertrules_start(g->rules, g->alerts, C.rule_flush))) {
-		snprintf(err, errlen, "cannot start the alert rule flusher");
-		return rc;
-	}
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
-				   g->analysis};
+				   g->analysis, g->alerts, C.device_hold};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
 	if (rc)
 		return rc;
@@ -288,7 +285,6 @@ static void stop(struct aggregator *g)
 	retention_stop(g->retention);
 	ticker_stop(g->pods_refresh);
 	httpd_stop(g->http);
-	alertrules_free(g->rules); /* stores what the last lines raised */
 	notify_stop(g->notify);
 	alerts_stop(g->alerts);
 	/* After ingest and the API: what the lines they stored last showed is
@@ -299,6 +295,7 @@ static void stop(struct aggregator *g)
 	podcache_free(g->pods);
 	analysis_free(g->analysis);
 	training_free(g->training);
+	alertrules_free(g->rules);
 	prom_registry_free(g->reg);
 }
 

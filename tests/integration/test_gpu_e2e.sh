@@ -6,7 +6,7 @@
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for the fake-device mount namespace"
 start_pg
-start_aggregator
+start_aggregator --device-alert-hold 4s
 API=http://$AGG_HTTP
 export LENS_SERVER=$API
 start_fake_agent "--gpus 3 --hcas 2 --set gpu1.busy_percent=93 --set gpu.temp_junction=60000 \
@@ -40,6 +40,11 @@ check "a changed value reaches the API" wait_for 10 sh -c "curl -sf '$API/api/v1
 check "a hot GPU is unhealthy (temperature_high)" wait_for 10 sh -c "curl -sf '$API/api/v1/gpus' | jq -e '.items[0].sample.health == [\"temperature_high\"]' >/dev/null"
 check "rising uncorrectable ECC errors make a GPU unhealthy" wait_for 10 sh -c "curl -sf '$API/api/v1/gpus' | jq -e '.items[2].sample.health == [\"ecc_uncorrectable_rising\"]' >/dev/null"
 check "a down port is reported" wait_for 10 sh -c "curl -sf '$API/api/v1/ib' | jq -e '.items[0].attributes.ports[0].sample.health == [\"port_down\"]' >/dev/null"
+check "each health condition is a firing alert on its device" wait_for 10 sh -c \
+  "[ \"\$(curl -sf '$API/api/v1/alerts?source=metric&node=fake-node&status=firing' | jq -r '[.items[] | \"\(.name)@\(.device)\"] | sort | join(\" \")')\" = 'GPUEccUncorrectableRising@0000:83:00.0 GPUTemperatureHigh@0000:81:00.0 IBPortDown@mlx5_0/1' ]"
+sleep 1
+check_eq "samples keep a lasting condition up: one alert, repeated" "1|true" \
+  "$(curl -sf "$API/api/v1/alerts?name=GPUTemperatureHigh&node=fake-node" | jq -r '"\(.total)|\(.items[0].repeats > 0)"')"
 m=$(curl -s "http://$AGENT_HTTP/metrics")
 check "the agent's metrics carry the health" grep -q '^lens_gpu_healthy{node="fake-node",gpu="0",bdf="0000:81:00.0",uuid="0x7a3e0c1d00000000"} 0$' <<<"$m"
 check "ECC counters are counters per block and severity" grep -q '^lens_gpu_ecc_errors_total{node="fake-node",gpu="2",.*block="umc",severity="uncorrectable"} 4$' <<<"$m"
@@ -68,6 +73,11 @@ promql "PromQL: GPU 1 GFX busy ratio" 0.12 'lens_gpu_gfx_busy_ratio{gpu="1"}'
 promql "PromQL: GPU 0 junction temperature" 95 'lens_gpu_temperature_celsius{gpu="0",sensor="junction"}'
 promql "PromQL: total VRAM of the node" 206108098560 'sum(lens_gpu_vram_total_bytes{node="fake-node"})'
 promql "PromQL: receive bytes of mlx5_1" 10000 'lens_ib_port_receive_bytes_total{hca="mlx5_1"}'
+
+# The hot GPU cools: its alert is no longer kept up and resolves after the hold.
+fake_update gpu0.temp_junction=60000
+check "a condition that cleared resolves its alert after the hold" wait_for 15 sh -c \
+  "curl -sf '$API/api/v1/alerts?name=GPUTemperatureHigh&node=fake-node' | jq -e '.items[0].status == \"resolved\"' >/dev/null"
 
 # A GPU disappears while the agent runs (its sysfs entries vanish).
 rm -f "$FAKE_ROOT/sys/class/drm/card2"
