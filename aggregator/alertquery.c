@@ -39,26 +39,13 @@ int alertquery_list(PGconn *c, const struct alerts_filter *f, json_t **out, char
 			   NULL, NULL, out, err, errlen);
 }
 
-/* The first row of sql with $1 = id, or -ENOENT. */
-static int one(PGconn *c, const char *sql, const char *id, json_t **out, char *err,
-	       size_t errlen)
-{
-	if (!db_valid_id(id))
-		return -ENOENT;
-	const char *p[] = {id};
-	json_t *rows;
-	int rc = pgjson_query(c, sql, 1, p, &rows, err, errlen);
-	if (rc)
-		return rc;
-	*out = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return *out ? 0 : -ENOENT;
-}
-
 int alertquery_get(PGconn *c, const char *id, json_t **out, char *err, size_t errlen)
 {
-	return one(c, "SELECT" ALERT_COLUMNS " FROM alerts a WHERE a.id = $1::bigint", id, out,
-		   err, errlen);
+	const char *p[] = {id};
+	if (!db_valid_id(id))
+		return -ENOENT;
+	return pgjson_one(c, "SELECT" ALERT_COLUMNS " FROM alerts a WHERE a.id = $1::bigint", 1, p,
+			  out, err, errlen);
 }
 
 int alertquery_correlations(PGconn *c, const char *id, json_t **out, char *err, size_t errlen)

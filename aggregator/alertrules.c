@@ -315,18 +315,13 @@ int alertrules_create(PGconn *c, const json_t *body, json_t **out, char *err, si
 	char *text = json_dumps(norm, JSONX_DUMP_FLAGS);
 	const char *p[] = {jsonx_str(norm, "name"), text,
 			   json_is_true(json_object_get(norm, "enabled")) ? "true" : "false"};
-	char sqlstate[6] = "";
-	PGresult *r = db_exec(c,
-			      "INSERT INTO alert_rules (name, config, enabled) VALUES ($1, $2::jsonb, $3)"
-			      " RETURNING id, name, enabled, config, created_at",
-			      3, p, err, errlen, sqlstate);
+	int rc = pgjson_one(c,
+			    "INSERT INTO alert_rules (name, config, enabled) VALUES ($1, $2::jsonb, $3)"
+			    " RETURNING id, name, enabled, config, created_at",
+			    3, p, out, err, errlen);
 	free(text);
 	json_decref(norm);
-	if (!r)
-		return strncmp(sqlstate, "23", 2) == 0 ? -EINVAL : -EIO;
-	*out = pgjson_row(r, 0);
-	PQclear(r);
-	return 0;
+	return rc;
 }
 
 int alertrules_list(PGconn *c, json_t **out, char *err, size_t errlen)
@@ -342,12 +337,6 @@ int alertrules_list(PGconn *c, json_t **out, char *err, size_t errlen)
 
 int alertrules_delete(PGconn *c, const char *key, char *err, size_t errlen)
 {
-	const char *p[] = {key ? key : ""};
-	PGresult *r = db_exec(c, "DELETE FROM alert_rules WHERE name = $1 OR id::text = $1", 1, p,
-			      err, errlen, NULL);
-	if (!r)
-		return -EIO;
-	int n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n ? 0 : -ENOENT;
+	return db_delete(c, "DELETE FROM alert_rules WHERE name = $1 OR id::text = $1", key, err,
+			 errlen);
 }

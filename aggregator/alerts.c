@@ -54,9 +54,8 @@ int alerts_fire(struct alerts *al, PGconn *c, const json_t *alerts, json_t **ids
 			      " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(a, n)",
 			      1, p, err, errlen, sqlstate);
 	free(text);
-	if (!r) /* class 22 (data) and 23 (constraints): the input, not the database */
-		return sqlstate[0] == '2' && (sqlstate[1] == '2' || sqlstate[1] == '3') ? -EINVAL
-											: -EIO;
+	if (!r)
+		return db_input_error(sqlstate) ? -EINVAL : -EIO;
 	*ids = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	PQclear(r);
 	const json_t *a;

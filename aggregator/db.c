@@ -233,3 +233,19 @@ bool db_valid_id(const char *s)
 	size_t n = s ? strlen(s) : 0;
 	return n > 0 && n <= 18 && strspn(s, "0123456789") == n;
 }
+
+bool db_input_error(const char *sqlstate)
+{
+	return sqlstate[0] == '2' && (sqlstate[1] == '2' || sqlstate[1] == '3');
+}
+
+int db_delete(PGconn *c, const char *sql, const char *key, char *err, size_t errlen)
+{
+	const char *p[] = {key ? key : ""};
+	PGresult *r = db_exec(c, sql, 1, p, err, errlen, NULL);
+	if (!r)
+		return -EIO;
+	int n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return n ? 0 : -ENOENT;
+}

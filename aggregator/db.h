@@ -20,6 +20,12 @@ void db_pool_free(struct db_pool *p);
 PGconn *db_acquire(struct db_pool *p, char *err, size_t errlen);
 void db_release(struct db_pool *p, PGconn *c);
 
+/* Runs a DELETE (or UPDATE) with $1 = key: 0 when it touched a row,
+ * -ENOENT when none, -EIO. */
+int db_delete(PGconn *c, const char *sql, const char *key, char *err, size_t errlen);
+/* Whether a failed statement's SQLSTATE blames its input (class 22, data;
+ * 23, a constraint such as a unique name), not the database. */
+bool db_input_error(const char *sqlstate);
 /* Whether s is a bigserial id as the API takes it: 1 to 18 digits, so a
  * bad one is a 404, never a database error. */
 bool db_valid_id(const char *s);

@@ -123,3 +123,15 @@ int pgjson_query(PGconn *c, const char *sql, int n, const char *const *params, j
 	PQclear(r);
 	return 0;
 }
+
+int pgjson_one(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+	       char *err, size_t errlen)
+{
+	char sqlstate[6] = "";
+	PGresult *r = db_exec(c, sql, n, params, err, errlen, sqlstate);
+	if (!r)
+		return db_input_error(sqlstate) ? -EINVAL : -EIO;
+	*out = PQntuples(r) ? pgjson_row(r, 0) : NULL;
+	PQclear(r);
+	return *out ? 0 : -ENOENT;
+}

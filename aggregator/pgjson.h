@@ -18,6 +18,12 @@ json_t *pgjson_rows(const PGresult *r);
 int pgjson_query(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
 		 char *err, size_t errlen);
 
+/* The first row of sql with params $1..$n: 0, -ENOENT when there is
+ * none, -EINVAL when the statement failed on its input (db_input_error:
+ * a bad value, a name taken), -EIO. */
+int pgjson_one(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+	       char *err, size_t errlen);
+
 /* A paged list, {"items", "total", "offset", "limit"}: sql selects the
  * rows with params $1..$n, then $n+1 = OFFSET and $n+2 = LIMIT;
  * count_sql counts all rows with the same $1..$n. each (may be NULL) is

@@ -151,17 +151,11 @@ int profiler_get(PGconn *c, const char *id, json_t **out, char *err, size_t errl
 	if (!db_valid_id(id))
 		return -ENOENT;
 	const char *p[] = {id};
-	json_t *rows;
-	int rc = pgjson_query(c,
-			      "SELECT" FILE_COLUMNS ", f.file_key, f.container_id, f.pid,"
-			      " f.max_content_bytes, r.report AS analysis" FILE_JOINS
-			      " WHERE f.id = $1::bigint",
-			      1, p, &rows, err, errlen);
-	if (rc)
-		return rc;
-	*out = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return *out ? 0 : -ENOENT;
+	return pgjson_one(c,
+			  "SELECT" FILE_COLUMNS ", f.file_key, f.container_id, f.pid,"
+			  " f.max_content_bytes, r.report AS analysis" FILE_JOINS
+			  " WHERE f.id = $1::bigint",
+			  1, p, out, err, errlen);
 }
 
 /* Where a file's content stands: chunks here, the last one's index. */

@@ -93,25 +93,10 @@ json_t *routes_parse_route(const json_t *body, char *err, size_t errlen)
 			 !json_is_false(json_object_get(body, "send_resolved")));
 }
 
-/* The row of an INSERT: -EINVAL for a unique or foreign key the input broke. */
-static int insert_row(PGconn *c, const char *sql, int n, const char *const *p, json_t **out,
-		      char *err, size_t errlen)
-{
-	char sqlstate[6] = "";
-	PGresult *r = db_exec(c, sql, n, p, err, errlen, sqlstate);
-	if (!r)
-		return strncmp(sqlstate, "23", 2) == 0 ? -EINVAL : -EIO;
-	*out = PQntuples(r) ? pgjson_row(r, 0) : NULL;
-	PQclear(r);
-	if (!*out)
-		return snprintf(err, errlen, "no such channel"), -EINVAL;
-	return 0;
-}
-
 int routes_create_channel(PGconn *c, const json_t *ch, json_t **out, char *err, size_t errlen)
 {
 	const char *p[] = {jsonx_str(ch, "name"), jsonx_str(ch, "type"), jsonx_str(ch, "url")};
-	return insert_row(c,
+	return pgjson_one(c,
 			  "INSERT INTO notification_channels (name, type, url) VALUES ($1, $2, $3)"
 			  " RETURNING id, name, type, url, created_at",
 			  3, p, out, err, errlen);
@@ -138,7 +123,7 @@ int routes_create_route(PGconn *c, const json_t *r, json_t **out, char *err, siz
 			   jsonx_str(r, "repeat_interval_us"), prio,
 			   json_is_true(json_object_get(r, "continue")) ? "true" : "false",
 			   json_is_true(json_object_get(r, "send_resolved")) ? "true" : "false"};
-	rc = insert_row(
+	rc = pgjson_one(
 		c,
 		"WITH r AS (INSERT INTO alert_routes (name, channel_id, matchers, group_by, group_wait,"
 		"  group_interval, repeat_interval, priority, continue, send_resolved)"
@@ -151,7 +136,9 @@ int routes_create_route(PGconn *c, const json_t *r, json_t **out, char *err, siz
 		10, p, out, err, errlen);
 	free(m);
 	free(g);
-	return rc;
+	if (rc == -ENOENT) /* no channel of that name or id to insert with */
+		snprintf(err, errlen, "no channel %s", jsonx_str(r, "channel"));
+	return rc == -ENOENT ? -EINVAL : rc;
 }
 
 static int list(PGconn *c, const char *sql, json_t **out, char *err, size_t errlen)
@@ -177,42 +164,25 @@ int routes_list_routes(PGconn *c, json_t **out, char *err, size_t errlen)
 		    out, err, errlen);
 }
 
-static int delete_by(PGconn *c, const char *sql, const char *key, char *err, size_t errlen)
-{
-	const char *p[] = {key ? key : ""};
-	PGresult *r = db_exec(c, sql, 1, p, err, errlen, NULL);
-	if (!r)
-		return -EIO;
-	int n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n ? 0 : -ENOENT;
-}
-
 int routes_delete_channel(PGconn *c, const char *key, char *err, size_t errlen)
 {
-	return delete_by(c, "DELETE FROM notification_channels WHERE name = $1 OR id::text = $1", key,
+	return db_delete(c, "DELETE FROM notification_channels WHERE name = $1 OR id::text = $1", key,
 			 err, errlen);
 }
 
 int routes_delete_route(PGconn *c, const char *key, char *err, size_t errlen)
 {
-	return delete_by(c, "DELETE FROM alert_routes WHERE name = $1 OR id::text = $1", key, err,
+	return db_delete(c, "DELETE FROM alert_routes WHERE name = $1 OR id::text = $1", key, err,
 			 errlen);
 }
 
 int routes_get_channel(PGconn *c, const char *key, json_t **out, char *err, size_t errlen)
 {
 	const char *p[] = {key ? key : ""};
-	json_t *rows;
-	int rc = pgjson_query(c,
-			      "SELECT id, name, type, url FROM notification_channels"
-			      " WHERE name = $1 OR id::text = $1 ORDER BY name = $1 DESC LIMIT 1",
-			      1, p, &rows, err, errlen);
-	if (rc)
-		return rc;
-	*out = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return *out ? 0 : -ENOENT;
+	return pgjson_one(c,
+			  "SELECT id, name, type, url FROM notification_channels"
+			  " WHERE name = $1 OR id::text = $1 ORDER BY name = $1 DESC LIMIT 1",
+			  1, p, out, err, errlen);
 }
 
 int routes_notifications(PGconn *c, const char *status, long long offset, long long limit,
