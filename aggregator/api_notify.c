@@ -129,8 +129,7 @@ void api_channel_test(const struct http_req *req, struct http_resp *resp, void *
 		" \"generatorURL\": \"\", \"lens\": {\"severity\": \"info\"}}]}",
 		0, NULL);
 	json_object_set_new(payload, "receiver", json_string(jsonx_str(ch, "name")));
-	int rc = notify_deliver(a->notify, jsonx_str(ch, "type"), jsonx_str(ch, "url"), payload, err,
-				sizeof err);
+	int rc = notify_deliver(a->notify, ch, payload, err, sizeof err);
 	if (rc)
 		http_error(resp, 502, "delivery_failed", "%s", err);
 	else

@@ -3,12 +3,14 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "jsonx.h"
 #include "log.h"
 #include "notifyfmt.h"
 #include "ticker.h"
@@ -30,35 +32,84 @@ static size_t discard(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-int notify_deliver(struct notify *n, const char *type, const char *url, const json_t *payload,
-		   char *err, size_t errlen)
+struct upload {
+	const struct buf *b;
+	size_t off;
+};
+
+static size_t upload(char *out, size_t size, size_t n, void *arg)
 {
+	struct upload *u = arg;
+	size_t k = u->b->len - u->off < size * n ? u->b->len - u->off : size * n;
+	memcpy(out, u->b->p + u->off, k);
+	u->off += k;
+	return k;
+}
+
+/* SMTP: envelope from the config, STARTTLS when the server offers it (or
+ * required by "starttls": "required"), credentials when given. */
+static struct curl_slist *smtp_setup(CURL *h, const json_t *config, struct upload *up)
+{
+	struct curl_slist *rcpt = NULL;
+	const json_t *to;
+	size_t i;
+	json_array_foreach(json_object_get(config, "to"), i, to)
+		rcpt = curl_slist_append(rcpt, json_string_value(to));
+	curl_easy_setopt(h, CURLOPT_MAIL_FROM, jsonx_str(config, "from"));
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(h, CURLOPT_USE_SSL, strcmp(jsonx_str(config, "starttls"), "required") == 0
+						     ? (long)CURLUSESSL_ALL
+						     : (long)CURLUSESSL_TRY);
+	if (*jsonx_str(config, "username")) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, jsonx_str(config, "username"));
+		curl_easy_setopt(h, CURLOPT_PASSWORD, jsonx_str(config, "password"));
+	}
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, upload);
+	curl_easy_setopt(h, CURLOPT_READDATA, up);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	return rcpt;
+}
+
+int notify_deliver(struct notify *n, const json_t *channel, const json_t *payload, char *err,
+		   size_t errlen)
+{
+	const char *type = jsonx_str(channel, "type");
+	bool mail = strcmp(type, "email") == 0;
 	struct buf body = BUF_INIT;
 	char *full = NULL;
-	if (notifyfmt_request(type, url, payload, &full, &body)) {
+	if (notifyfmt_request(channel, payload, &full, &body)) {
 		snprintf(err, errlen, "unknown channel type %s", type);
 		return -EIO;
 	}
 	CURL *h = curl_easy_init();
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *headers = NULL, *rcpt = NULL;
+	struct upload up = {&body, 0};
 	curl_easy_setopt(h, CURLOPT_URL, full);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.p);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	if (mail) {
+		rcpt = smtp_setup(h, json_object_get(channel, "config"), &up);
+	} else {
+		headers = curl_slist_append(NULL, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.p);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	}
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(n->cfg.timeout_ns / NS_PER_MS));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	CURLcode cc = curl_easy_perform(h);
 	long status = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	int rc = cc != CURLE_OK || status < 200 || status > 299 ? -EIO : 0;
+	/* HTTP wants 2xx; SMTP's last answer (to the data) is 250. */
+	int rc = cc != CURLE_OK || (!mail && (status < 200 || status > 299)) ? -EIO : 0;
 	if (cc != CURLE_OK)
 		snprintf(err, errlen, "%s: %s", full, curl_easy_strerror(cc));
 	else if (rc)
 		snprintf(err, errlen, "%s answered HTTP %ld", full, status);
 	prom_inc(prom_get(n->f_sent, type, rc ? "error" : "sent"));
 	curl_slist_free_all(headers);
+	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(h);
 	free(full);
 	buf_free(&body);
@@ -94,18 +145,21 @@ static int deliver_due(struct notify *n, PGconn *c)
 	snprintf(lease, sizeof lease, "%lld", (long long)(3 * n->cfg.timeout_ns / 1000));
 	const char *p[] = {lease};
 	PGresult *r = db_exec(c,
-			      "SELECT id, type, url, payload FROM lens_notify_claim(" CLAIM_BATCH
+			      "SELECT id, type, url, config, payload FROM lens_notify_claim(" CLAIM_BATCH
 			      ", $1::bigint * interval '1 microsecond')",
 			      1, p, err, sizeof err, NULL);
 	if (!r)
 		return -EIO;
 	int sent = 0;
 	for (int i = 0; i < PQntuples(r); i++) {
-		json_t *payload = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+		json_t *payload = json_loads(PQgetvalue(r, i, 4), 0, NULL);
+		json_t *config = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+		json_t *channel = json_pack("{s:s,s:s,s:o}", "type", PQgetvalue(r, i, 1), "url",
+					    PQgetvalue(r, i, 2), "config",
+					    config ? config : json_object());
 		char why[512] = "";
-		int rc = payload ? notify_deliver(n, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), payload,
-						  why, sizeof why)
-				 : -EIO;
+		int rc = payload ? notify_deliver(n, channel, payload, why, sizeof why) : -EIO;
+		json_decref(channel);
 		done(n, c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), rc, why);
 		sent += rc == 0;
 		json_decref(payload);

@@ -28,10 +28,10 @@ int notify_start(const struct notify_config *cfg, struct db_pool *pool, struct p
 void notify_stop(struct notify *n);
 
 /* One delivery now of payload (Alertmanager's webhook body) to a channel
- * of type at url. Returns 0 or -EIO with err (the HTTP status or the
- * transport's error). */
-int notify_deliver(struct notify *n, const char *type, const char *url, const json_t *payload,
-		   char *err, size_t errlen);
+ * ({"type", "url", "config"}). Returns 0 or -EIO with err (the HTTP or
+ * SMTP answer, or the transport's error). */
+int notify_deliver(struct notify *n, const json_t *channel, const json_t *payload, char *err,
+		   size_t errlen);
 /* One planning and delivery pass now; returns notifications delivered. */
 int notify_pass(struct notify *n);
 

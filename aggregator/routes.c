@@ -2,6 +2,7 @@
 #include "routes.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,47 @@
 
 #define MAX_GROUP_BY 16
 
+/* An email channel's settings: from, to (a list), and optionally
+ * starttls ("try" or "required"), username, password. */
+static json_t *mail_config(const json_t *c, char *err, size_t errlen)
+{
+	const json_t *to = json_object_get(c, "to"), *v;
+	const char *tls = jsonx_str(c, "starttls");
+	size_t i;
+	if (!*jsonx_str(c, "from") || !json_is_array(to) || !json_array_size(to))
+		return snprintf(err, errlen, "an email channel's \"config\" names \"from\" and "
+					     "\"to\" (a list of addresses)"), NULL;
+	json_array_foreach(to, i, v)
+		if (!json_is_string(v) || !json_string_length(v))
+			return snprintf(err, errlen, "\"config.to\" holds addresses"), NULL;
+	if (*tls && strcmp(tls, "try") && strcmp(tls, "required"))
+		return snprintf(err, errlen, "\"config.starttls\" is try or required"), NULL;
+	return json_pack("{s:s,s:O,s:s,s:s,s:s}", "from", jsonx_str(c, "from"), "to", to,
+			 "starttls", *tls ? tls : "try", "username", jsonx_str(c, "username"),
+			 "password", jsonx_str(c, "password"));
+}
+
 json_t *routes_parse_channel(const json_t *body, char *err, size_t errlen)
 {
 	const char *name = jsonx_str(body, "name"), *type = jsonx_str(body, "type"),
 		   *url = jsonx_str(body, "url");
+	bool mail = strcmp(type, "email") == 0;
 	if (!*name || strlen(name) > 128)
 		snprintf(err, errlen, "\"name\" is required (at most 128 bytes)");
 	else if (!notifyfmt_known(type))
-		snprintf(err, errlen, "\"type\" must be webhook, slack, dingtalk, wechat or alertmanager");
-	else if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		snprintf(err, errlen, "\"type\" must be webhook, slack, dingtalk, wechat, alertmanager "
+				      "or email");
+	else if (mail && strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))
+		snprintf(err, errlen, "an email channel's \"url\" is smtp://host:port or smtps://");
+	else if (!mail && strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		snprintf(err, errlen, "\"url\" must be an http:// or https:// URL");
-	else
-		return json_pack("{s:s,s:s,s:s}", "name", name, "type", type, "url", url);
+	else {
+		json_t *config = mail ? mail_config(json_object_get(body, "config"), err, errlen)
+				      : json_object();
+		return config ? json_pack("{s:s,s:s,s:s,s:o}", "name", name, "type", type, "url", url,
+					  "config", config)
+			      : NULL;
+	}
 	return NULL;
 }
 
@@ -95,11 +125,15 @@ json_t *routes_parse_route(const json_t *body, char *err, size_t errlen)
 
 int routes_create_channel(PGconn *c, const json_t *ch, json_t **out, char *err, size_t errlen)
 {
-	const char *p[] = {jsonx_str(ch, "name"), jsonx_str(ch, "type"), jsonx_str(ch, "url")};
-	return pgjson_one(c,
-			  "INSERT INTO notification_channels (name, type, url) VALUES ($1, $2, $3)"
-			  " RETURNING id, name, type, url, created_at",
-			  3, p, out, err, errlen);
+	char *config = json_dumps(json_object_get(ch, "config"), JSONX_DUMP_FLAGS);
+	const char *p[] = {jsonx_str(ch, "name"), jsonx_str(ch, "type"), jsonx_str(ch, "url"), config};
+	int rc = pgjson_one(c,
+			    "INSERT INTO notification_channels (name, type, url, config)"
+			    " VALUES ($1, $2, $3, $4::jsonb)"
+			    " RETURNING id, name, type, url, config - 'password' AS config, created_at",
+			    4, p, out, err, errlen);
+	free(config);
+	return rc;
 }
 
 #define ROUTE_COLUMNS                                                                      \
@@ -152,7 +186,9 @@ static int list(PGconn *c, const char *sql, json_t **out, char *err, size_t errl
 
 int routes_list_channels(PGconn *c, json_t **out, char *err, size_t errlen)
 {
-	return list(c, "SELECT id, name, type, url, created_at FROM notification_channels ORDER BY id",
+	return list(c,
+		    "SELECT id, name, type, url, config - 'password' AS config, created_at"
+		    " FROM notification_channels ORDER BY id",
 		    out, err, errlen);
 }
 
@@ -180,7 +216,7 @@ int routes_get_channel(PGconn *c, const char *key, json_t **out, char *err, size
 {
 	const char *p[] = {key ? key : ""};
 	return pgjson_one(c,
-			  "SELECT id, name, type, url FROM notification_channels"
+			  "SELECT id, name, type, url, config FROM notification_channels"
 			  " WHERE name = $1 OR id::text = $1 ORDER BY name = $1 DESC LIMIT 1",
 			  1, p, out, err, errlen);
 }

@@ -7,8 +7,9 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-/* {"name", "type": webhook|slack|dingtalk|wechat|alertmanager, "url"}:
- * the checked channel, or NULL with err. */
+/* {"name", "type": webhook|slack|dingtalk|wechat|alertmanager|email,
+ * "url", "config" (email: from, to, starttls, username, password)}: the
+ * checked channel, or NULL with err. */
 json_t *routes_parse_channel(const json_t *body, char *err, size_t errlen);
 /* {"name", "channel" (name or id), "matchers", "group_by", "group_wait",
  * "group_interval", "repeat_interval" (durations like 30s), "priority",

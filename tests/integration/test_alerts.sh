@@ -268,6 +268,23 @@ check_eq "routes and channels are listed" "1|3" \
   "$(curl -sf "$API/api/v1/alert-routes" | jq '.items | length')|$(curl -sf "$API/api/v1/notification-channels" | jq '.items | length')"
 check_eq "deliveries are counted" 1 "$(agg_metric 'lens_aggregator_notifications_total{type="slack",outcome="sent"}')"
 
+# ---- Email: a channel to a local SMTP receiver, tested, then routed to.
+SMTP_PORT=$(free_port)
+"$B/tests/smtp_sink" --listen "$SMTP_PORT" --out "$T/mail.txt" 2>"$T/smtp.log" &
+PIDS+=($!)
+wait_for 10 grep -q ready "$T/smtp.log"
+check_eq "an email channel is made (its password never shown)" "200|null" \
+  "$(post /api/v1/notification-channels "{\"name\":\"mail\",\"type\":\"email\",\"url\":\"smtp://127.0.0.1:$SMTP_PORT\",\"config\":{\"from\":\"lens@example.com\",\"to\":[\"oncall@example.com\",\"ml@example.com\"],\"username\":\"\",\"password\":\"s3cret\"}}")|$(jq .config.password "$T/post.json")"
+check_eq "an email channel without recipients is a 400" 400 \
+  "$(post /api/v1/notification-channels '{"name":"m2","type":"email","url":"smtp://127.0.0.1:25","config":{"from":"a@b"}}')"
+check_eq "its test sends a mail" 200 "$(post /api/v1/notification-channels/mail/test '')"
+check_eq "from and to the configured addresses, the alerts in the subject" \
+  "MAIL FROM:<lens@example.com>|RCPT TO:<oncall@example.com>|RCPT TO:<ml@example.com>|Subject: Lens [FIRING:1] alertname=LensTest " \
+  "$(head -n 3 "$T/mail.txt" | paste -sd '|')|$(grep -m1 '^Subject:' "$T/mail.txt" | tr -d '\r')"
+post /api/v1/alert-routes '{"name":"mail-disk","channel":"mail","priority":-2,"matchers":[{"name":"alertname","op":"=","value":"DiskAlmostFull"}],"group_wait":"1s"}' >/dev/null
+post /api/v1/alerts/webhook '{"name":"DiskAlmostFull","node":"gpu-30","message":"/data at 97%"}' >/dev/null
+check "a routed alert arrives as mail" wait_for 15 grep -q "firing DiskAlmostFull (warning): /data at 97%" "$T/mail.txt"
+
 # ---- Forwarding to a real Alertmanager.
 AM=127.0.0.1:$(free_port)
 printf 'route: {receiver: "null"}\nreceivers: [{name: "null"}]\n' >"$T/am.yml"

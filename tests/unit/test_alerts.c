@@ -169,6 +169,15 @@ static void test_silence_parse(void **state)
 	}
 }
 
+static int request(const char *type, const char *url, const json_t *p, char **out, struct buf *b)
+{
+	json_t *ch = json_pack("{s:s,s:s,s:{s:s,s:[s,s]}}", "type", type, "url", url, "config",
+			       "from", "lens@example.com", "to", "a@example.com", "b@example.com");
+	int rc = notifyfmt_request(ch, p, out, b);
+	json_decref(ch);
+	return rc;
+}
+
 /* Each channel's request from one notification. */
 static void test_notify_formats(void **state)
 {
@@ -186,35 +195,41 @@ static void test_notify_formats(void **state)
 	assert_non_null(p);
 	struct buf b = BUF_INIT;
 	char *url;
-	assert_int_equal(notifyfmt_request("webhook", "http://h/x", p, &url, &b), 0);
+	assert_int_equal(request("webhook", "http://h/x", p, &url, &b), 0);
 	assert_string_equal(url, "http://h/x");
 	json_t *o = json_loads(b.p, 0, NULL);
 	assert_true(json_equal(o, p)); /* the body itself */
 	json_decref(o), free(url), buf_reset(&b);
-	assert_int_equal(notifyfmt_request("alertmanager", "http://am:9093/", p, &url, &b), 0);
+	assert_int_equal(request("alertmanager", "http://am:9093/", p, &url, &b), 0);
 	assert_string_equal(url, "http://am:9093/api/v2/alerts");
 	o = json_loads(b.p, 0, NULL);
 	assert_int_equal(json_array_size(o), 2);
 	assert_string_equal(jsonx_str(json_array_get(o, 1), "endsAt"), "2026-11-22T06:05:00Z");
 	assert_null(json_object_get(json_array_get(o, 0), "lens")); /* Alertmanager's fields only */
 	json_decref(o), free(url), buf_reset(&b);
-	assert_int_equal(notifyfmt_request("slack", "http://s", p, &url, &b), 0);
+	assert_int_equal(request("slack", "http://s", p, &url, &b), 0);
 	o = json_loads(b.p, 0, NULL);
 	assert_string_equal(jsonx_str(o, "text"),
 			    "[FIRING:1] alertname=OOMKilled \n"
 			    "- firing OOMKilled (critical): tail was OOM-killed [workload llama, pod w-0]\n"
 			    "- resolved OOMKilled (critical)\n");
 	json_decref(o), free(url), buf_reset(&b);
-	assert_int_equal(notifyfmt_request("dingtalk", "http://d", p, &url, &b), 0);
+	assert_int_equal(request("dingtalk", "http://d", p, &url, &b), 0);
 	o = json_loads(b.p, 0, NULL);
 	assert_string_equal(jsonx_str(o, "msgtype"), "markdown");
 	assert_non_null(strstr(jsonx_str(json_object_get(o, "markdown"), "text"), "### [FIRING:1]"));
 	json_decref(o), free(url), buf_reset(&b);
-	assert_int_equal(notifyfmt_request("wechat", "http://w", p, &url, &b), 0);
+	assert_int_equal(request("wechat", "http://w", p, &url, &b), 0);
 	o = json_loads(b.p, 0, NULL);
 	assert_non_null(strstr(jsonx_str(json_object_get(o, "markdown"), "content"), "OOM-killed"));
 	json_decref(o), free(url), buf_reset(&b);
-	assert_int_equal(notifyfmt_request("pager", "http://p", p, &url, &b), -EINVAL);
+	assert_int_equal(request("email", "smtp://mail:25", p, &url, &b), 0);
+	assert_string_equal(url, "smtp://mail:25");
+	assert_non_null(strstr(b.p, "From: lens@example.com\r\nTo: a@example.com, b@example.com\r\n"
+				    "Subject: Lens [FIRING:1] alertname=OOMKilled \r\n"));
+	assert_non_null(strstr(b.p, "\r\n\r\n[FIRING:1] alertname=OOMKilled \r\n- firing OOMKilled"));
+	free(url), buf_reset(&b);
+	assert_int_equal(request("pager", "http://p", p, &url, &b), -EINVAL);
 	assert_false(notifyfmt_known("pager"));
 	buf_free(&b);
 	json_decref(p);
