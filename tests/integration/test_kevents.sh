@@ -128,10 +128,12 @@ inpod /bin/echo followed-by-watch >/dev/null
 wait "$watcher"
 check "lensctl events -w prints new events as they come" grep -q 'followed-by-watch' "$T/watch.out"
 
-# Watch mode without an aggregator.
-"$B/bin/lens-agent" kevents --duration 3s --type exec --kernel-events-all >"$T/kevents.out" 2>"$T/kevents.log" &
+# Watch mode without an aggregator (once its programs are attached: under
+# load, loading takes a while; what it printed is read when it is done).
+"$B/bin/lens-agent" kevents --duration 8s --type exec --kernel-events-all >"$T/kevents.out" 2>"$T/kevents.log" &
 kev=$!
-sleep 1.5
+wait_for 15 grep -q 'program=kev_exec' "$T/kevents.log"
+sleep 0.5
 /bin/echo marker-outside-pods >/dev/null
 wait "$kev"
 check "lens-agent kevents prints JSON lines" jq -e 'select(.details.argv[1] == "marker-outside-pods")' "$T/kevents.out"
