@@ -176,8 +176,10 @@ int notify_pass(struct notify *n)
 		prom_inc(n->m_errors);
 		return -EIO;
 	}
+	/* Without routes there is nothing to plan: no pass over the open alerts. */
 	PGresult *r = db_exec(c,
-			      "SELECT CASE WHEN pg_try_advisory_xact_lock(" NOTIFY_PLAN_LOCK_KEY ")"
+			      "SELECT CASE WHEN EXISTS (SELECT 1 FROM alert_routes) AND"
+			      " pg_try_advisory_xact_lock(" NOTIFY_PLAN_LOCK_KEY ")"
 			      " THEN lens_notify_plan() ELSE 0 END",
 			      0, NULL, err, sizeof err, NULL);
 	if (r)
