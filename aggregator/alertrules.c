@@ -178,7 +178,8 @@ static void count_line(struct alertrules *r, struct ruleset *set, const struct l
 		       const unsigned *ids, int n)
 {
 	json_t *workloads = podcache_workload_names(r->pods, rec->pod_uid);
-	struct rule_subject who = {rec->node, rec->namespace_, rec->pod, rec->pod_uid, workloads};
+	struct rule_subject who = {rec->node, rec->namespace_, rec->pod, rec->pod_uid, "",
+				   workloads};
 	pthread_mutex_lock(&r->lock);
 	struct counting c = {r->windows, json_array(), rec, &who, 0};
 	prom_add(r->m_matches, count_ids(set, ids, n, &c, NULL, 0));
@@ -291,7 +292,7 @@ int alertrules_test(const json_t *rule, const json_t *lines, json_t **out, char 
 		const char *text = json_is_string(l) ? json_string_value(l) : jsonx_str(l, "line");
 		json_t *ws = json_pack("[s]", jsonx_str(l, "workload"));
 		struct rule_subject who = {jsonx_str(l, "node"), jsonx_str(l, "namespace"),
-					   jsonx_str(l, "pod"), jsonx_str(l, "pod_uid"), ws};
+					   jsonx_str(l, "pod"), jsonx_str(l, "pod_uid"), "", ws};
 		struct log_record rec = {who.node, who.namespace_, who.pod, who.pod_uid, "", "stdout",
 					 now + (int64_t)i * NS_PER_SEC, text, strlen(text)};
 		c.rec = &rec;

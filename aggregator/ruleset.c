@@ -1,10 +1,8 @@
 /* ruleset: rule checking, one Hyperscan database, PCRE2 confirmation. */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "ruleset.h"
 
 #include <errno.h>
 #include <hs.h>
-#include <pcre2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,21 +13,12 @@
 #include "buf.h"
 #include "clock.h"
 #include "jsonx.h"
+#include "rx.h"
+#include "selectors.h"
 
-#define MAX_SELECTORS 16
 #define MAX_PATTERN 4096
 
-enum sel_op { SEL_EQ, SEL_NE, SEL_IN, SEL_NOTIN, SEL_EXISTS, SEL_REGEX };
-static const char *const sel_ops[] = {"eq", "ne", "in", "notin", "exists", "regex"};
-static const char *const sel_keys[] = {"workload", "namespace", "pod", "node"};
 static const char *const bys[] = {"pod", "workload", "node", "namespace", "rule"};
-
-struct rule_selector {
-	int key; /* index in sel_keys */
-	enum sel_op op;
-	json_t *values;
-	pcre2_code *re;
-};
 
 struct ruleset {
 	atomic_int refs;
@@ -51,23 +40,6 @@ static int index_of(const char *s, const char *const *set, size_t n)
 		if (strcmp(s, set[i]) == 0)
 			return (int)i;
 	return -1;
-}
-
-static pcre2_code *compile(const char *pattern, bool caseless, char *err, size_t errlen)
-{
-	int ec;
-	PCRE2_SIZE off;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-				      caseless ? PCRE2_CASELESS : 0, &ec, &off, NULL);
-	if (!c) {
-		PCRE2_UCHAR msg[160];
-		pcre2_get_error_message(ec, msg, sizeof msg);
-		snprintf(err, errlen, "pattern \"%.60s\" does not compile: %s at offset %zu", pattern,
-			 (char *)msg, (size_t)off);
-		return NULL;
-	}
-	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
-	return c;
 }
 
 static bool strings_object(const json_t *o)
@@ -107,7 +79,7 @@ static json_t *parse_conditions(const json_t *body, char *err, size_t errlen)
 				 MAX_PATTERN);
 			goto fail;
 		}
-		pcre2_code *code = compile(p, ci, err, errlen);
+		pcre2_code *code = rx_compile(p, ci, err, errlen);
 		if (!code)
 			goto fail;
 		pcre2_code_free(code);
@@ -117,48 +89,6 @@ static json_t *parse_conditions(const json_t *body, char *err, size_t errlen)
 	return out;
 fail:
 	json_decref(one);
-	json_decref(out);
-	return NULL;
-}
-
-static json_t *parse_selector(const json_t *list, char *err, size_t errlen)
-{
-	json_t *out = json_array();
-	const json_t *s;
-	size_t i;
-	if (list && (!json_is_array(list) || json_array_size(list) > MAX_SELECTORS)) {
-		snprintf(err, errlen, "\"selector\" must be an array of at most %d", MAX_SELECTORS);
-		goto fail;
-	}
-	json_array_foreach(list, i, s) {
-		int key = index_of(jsonx_str(s, "key"), sel_keys, 4);
-		int op = index_of(jsonx_str(s, "op"), sel_ops, 6);
-		const json_t *vals = json_object_get(s, "values"), *v = json_object_get(s, "value");
-		json_t *values = json_is_array(vals) ? json_incref((json_t *)vals)
-				 : json_is_string(v)  ? json_pack("[O]", v)
-						      : json_array();
-		bool ok = key >= 0 && op >= 0 && (op == SEL_EXISTS || json_array_size(values));
-		for (size_t k = 0; ok && k < json_array_size(values); k++)
-			ok = json_is_string(json_array_get(values, k));
-		if (ok && op == SEL_REGEX) {
-			pcre2_code *re = compile(json_string_value(json_array_get(values, 0)), false, err,
-						 errlen);
-			ok = re != NULL;
-			pcre2_code_free(re);
-		}
-		if (!ok) {
-			if (key < 0 || op < 0 || !err[0])
-				snprintf(err, errlen,
-					 "selector %zu: \"key\" workload, namespace, pod or node; \"op\" "
-					 "eq, ne, in, notin, exists or regex; \"value\" or \"values\"", i);
-			json_decref(values);
-			goto fail;
-		}
-		json_array_append_new(out, json_pack("{s:s,s:s,s:o}", "key", sel_keys[key], "op",
-						     sel_ops[op], "values", values));
-	}
-	return out;
-fail:
 	json_decref(out);
 	return NULL;
 }
@@ -199,7 +129,10 @@ json_t *ruleset_parse(const json_t *body, char *err, size_t errlen)
 		return snprintf(err, errlen, "\"labels\" and \"annotations\" are objects of strings"),
 		       NULL;
 	json_t *c = parse_conditions(body, err, errlen);
-	json_t *s = c ? parse_selector(json_object_get(body, "selector"), err, errlen) : NULL;
+	json_t *s = c ? selectors_parse(json_object_get(body, "selector"),
+					SELECT_WORKLOAD | SELECT_NAMESPACE | SELECT_POD | SELECT_NODE,
+					err, errlen)
+		      : NULL;
 	json_t *t = s ? parse_threshold(json_object_get(body, "threshold"), err, errlen) : NULL;
 	if (!t) {
 		json_decref(c);
@@ -224,17 +157,13 @@ static void rule_free(struct rule *r)
 	json_decref(r->annotations);
 	for (int i = 0; i < r->nconditions; i++)
 		free(r->patterns[i]);
-	for (int i = 0; i < r->nselectors; i++) {
-		json_decref(r->selectors[i].values);
-		pcre2_code_free(r->selectors[i].re);
-	}
-	free(r->selectors);
+	selectors_free(r->selectors);
 }
 
 /* A stored (normalised) rule into r; its patterns compiled into codes. */
 static int load_rule(const json_t *j, struct rule *r, pcre2_code **codes, char *err, size_t errlen)
 {
-	const json_t *t = json_object_get(j, "threshold"), *c, *s;
+	const json_t *t = json_object_get(j, "threshold"), *c;
 	size_t i;
 	r->id = json_integer_value(json_object_get(j, "id"));
 	r->name = xstrdup(jsonx_str(j, "name"));
@@ -249,23 +178,14 @@ static int load_rule(const json_t *j, struct rule *r, pcre2_code **codes, char *
 			break;
 		r->patterns[i] = xstrdup(jsonx_str(c, "pattern"));
 		r->nconditions = (int)i + 1;
-		codes[i] = compile(r->patterns[i], json_is_true(json_object_get(c, "ignore_case")), err,
-				   errlen);
+		codes[i] = rx_compile(r->patterns[i], json_is_true(json_object_get(c, "ignore_case")),
+				      err, errlen);
 		if (!codes[i])
 			return -EINVAL;
 	}
-	r->selectors = xcalloc(json_array_size(json_object_get(j, "selector")) + 1,
-			       sizeof *r->selectors);
-	json_array_foreach(json_object_get(j, "selector"), i, s) {
-		struct rule_selector *x = &r->selectors[r->nselectors++];
-		x->key = index_of(jsonx_str(s, "key"), sel_keys, 4);
-		x->op = (enum sel_op)index_of(jsonx_str(s, "op"), sel_ops, 6);
-		x->values = json_incref(json_object_get(s, "values"));
-		if (x->op == SEL_REGEX &&
-		    !(x->re = compile(json_string_value(json_array_get(x->values, 0)), false, err,
-				      errlen)))
-			return -EINVAL;
-	}
+	r->selectors = selectors_new(json_object_get(j, "selector"), err, errlen);
+	if (!r->selectors)
+		return -EINVAL;
 	return r->by < 0 || !r->nconditions ? (snprintf(err, errlen, "malformed rule"), -EINVAL) : 0;
 }
 
@@ -395,64 +315,6 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	return 0;
 }
 
-/* A user's pattern may backtrack without end on some line: bounded, a
- * line that hits the limit counts as no match. */
-#define MATCH_LIMIT 100000
-
-static bool matches(const pcre2_code *code, const char *s, size_t len)
-{
-	pcre2_match_context *mc = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(mc, MATCH_LIMIT);
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-	int rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, md, mc);
-	pcre2_match_data_free(md);
-	pcre2_match_context_free(mc);
-	return rc >= 0;
-}
-
-static bool value_passes(const struct rule_selector *x, const char *v)
-{
-	size_t i;
-	const json_t *want;
-	switch (x->op) {
-	case SEL_EQ:
-	case SEL_IN:
-		json_array_foreach(x->values, i, want)
-			if (strcmp(v, json_string_value(want)) == 0)
-				return true;
-		return false;
-	case SEL_EXISTS:
-		return *v != '\0';
-	case SEL_REGEX:
-		return matches(x->re, v, strlen(v));
-	default:
-		return false;
-	}
-}
-
-/* ne and notin pass when no value is one of the values; the others when
- * one passes. */
-static bool selector_passes(const struct rule_selector *x, const struct rule_subject *who)
-{
-	bool negate = x->op == SEL_NE || x->op == SEL_NOTIN;
-	struct rule_selector pos = *x;
-	pos.op = x->op == SEL_NE ? SEL_EQ : x->op == SEL_NOTIN ? SEL_IN : x->op;
-	bool any = false;
-	if (x->key == 0) {
-		const json_t *w;
-		size_t i;
-		json_array_foreach(who->workloads, i, w)
-			any = any || value_passes(&pos, json_string_value(w));
-		if (!json_array_size(who->workloads))
-			any = value_passes(&pos, "");
-	} else {
-		const char *v = x->key == 1 ? who->namespace_ : x->key == 2 ? who->pod : who->node;
-		any = value_passes(&pos, v ? v : "");
-	}
-	return negate ? !any : any;
-}
-
-
 int ruleset_scan(struct ruleset *s, const char *line, size_t len, unsigned *ids)
 {
 	if (!s || !s->db)
@@ -466,7 +328,7 @@ int ruleset_scan(struct ruleset *s, const char *line, size_t len, unsigned *ids)
 		return 0;
 	int kept = 0;
 	for (int i = 0; i < h.n; i++) /* prefilter hits are candidates: PCRE2 decides */
-		if (matches(s->codes[ids[i]], line, len))
+		if (rx_match(s->codes[ids[i]], line, len))
 			ids[kept++] = ids[i];
 	return kept;
 }
@@ -479,9 +341,5 @@ const struct rule *ruleset_rule(const struct ruleset *s, unsigned id, int *condi
 
 bool ruleset_selects(const struct ruleset *s, unsigned id, const struct rule_subject *who)
 {
-	const struct rule *r = &s->rules[id / RULESET_MAX_CONDITIONS];
-	for (int k = 0; k < r->nselectors; k++)
-		if (!selector_passes(&r->selectors[k], who))
-			return false;
-	return true;
+	return selectors_pass(s->rules[id / RULESET_MAX_CONDITIONS].selectors, who);
 }

@@ -21,11 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "selectors.h"
+
 #define RULESET_MAX_CONDITIONS 8
 
 enum rule_by { BY_POD, BY_WORKLOAD, BY_NODE, BY_NAMESPACE, BY_RULE };
 
-struct rule_selector;
 
 struct rule {
 	int64_t id;
@@ -34,17 +35,10 @@ struct rule {
 	json_t *labels, *annotations;
 	int nconditions;
 	char *patterns[RULESET_MAX_CONDITIONS];
-	int nselectors;
-	struct rule_selector *selectors;
+	struct selectors *selectors;
 	int count;            /* matches within window that fire (1: every one) */
 	int64_t window_ns;
 	enum rule_by by;
-};
-
-/* What a line is about, for selectors and the key. */
-struct rule_subject {
-	const char *node, *namespace_, *pod, *pod_uid;
-	const json_t *workloads; /* names of the pod's workloads (array), or NULL */
 };
 
 /* Checks a rule body and returns it normalised (what is stored), or NULL

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *rules = json_pack("[o]", rule);
 		struct ruleset *set = ruleset_build(rules, err, sizeof err);
 		unsigned ids[RULESET_MAX_HITS];
-		struct rule_subject who = {"n", "ns", "p", "u", NULL};
+		struct rule_subject who = {"n", "ns", "p", "u", "", NULL};
 		int n = ruleset_scan(set, (const char *)data, size, ids);
 		for (int i = 0; i < n; i++)
 			ruleset_selects(set, ids[i], &who);

@@ -29,7 +29,7 @@ declare -A srcs=(
   [fuzz_trainlog]="aggregator/trainlog.c aggregator/trainmark.c aggregator/framework.c common/jsonx.c common/buf.c"
   [fuzz_wandb]="aggregator/wandb.c aggregator/trainitem.c aggregator/framework.c common/jsonx.c common/buf.c"
   [fuzz_trace]="$(echo trace/*.c) common/buf.c common/jsonx.c common/hash.c"
-  [fuzz_alertintake]="aggregator/alertintake.c aggregator/silences.c aggregator/matchers.c aggregator/ruleset.c aggregator/db.c aggregator/pgjson.c common/clock.c common/jsonx.c common/buf.c common/log.c"
+  [fuzz_alertintake]="aggregator/alertintake.c aggregator/silences.c aggregator/matchers.c aggregator/ruleset.c aggregator/selectors.c aggregator/rx.c aggregator/db.c aggregator/pgjson.c common/clock.c common/jsonx.c common/buf.c common/log.c"
 )
 for t in fuzz_envelope fuzz_text fuzz_cgroup fuzz_podmeta fuzz_cri fuzz_fluentbit fuzz_trainlog fuzz_wandb fuzz_trace fuzz_alertintake; do
   n=$((n + 1))
