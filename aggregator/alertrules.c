@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "pgjson.h"
 #include "podcache.h"
+#include "metricrules.h"
 #include "ruleset.h"
 
 #define MESSAGE_BYTES 512
@@ -33,6 +34,7 @@ struct alertrules {
 	struct alerts *alerts; /* NULL until attached: matches only count */
 	pthread_mutex_t lock;  /* set, windows */
 	struct ruleset *set;
+	struct metricrules *metrics;
 	json_t *windows;
 	struct prom_metric *m_lines, *m_matches, *m_fired, *m_rules;
 };
@@ -139,6 +141,7 @@ struct alertrules *alertrules_new(struct db_pool *pool, struct podcache *pods,
 	r->pool = pool;
 	r->pods = pods;
 	r->windows = json_object();
+	r->metrics = metricrules_new();
 	pthread_mutex_init(&r->lock, NULL);
 	r->m_lines = prom_get(prom_counter(reg, "lens_aggregator_alert_rule_lines_total",
 					   "Log lines matched against the alert rules.", NULL));
@@ -221,22 +224,38 @@ int alertrules_reload(struct alertrules *r, PGconn *c, char *err, size_t errlen)
 			      0, NULL, &rows, err, errlen);
 	if (rc)
 		return rc;
-	json_t *rules = json_array(), *row;
+	json_t *rules = json_array(), *metric = json_array(), *row;
 	size_t i;
-	json_array_foreach(rows, i, row)
-		json_array_append(rules, json_object_get(row, "rule"));
+	json_array_foreach(rows, i, row) {
+		const json_t *rule = json_object_get(row, "rule");
+		json_array_append(strcmp(jsonx_str(rule, "type"), "metric") ? rules : metric, (json_t *)rule);
+	}
 	json_decref(rows);
 	struct ruleset *set = ruleset_build(rules, err, errlen);
 	json_decref(rules);
-	if (!set)
+	rc = set ? metricrules_set(r->metrics, metric, err, errlen) : -EINVAL;
+	json_decref(metric);
+	if (rc) {
+		ruleset_unref(set);
 		return -EINVAL;
+	}
 	pthread_mutex_lock(&r->lock);
 	struct ruleset *old = r->set;
 	r->set = set;
 	pthread_mutex_unlock(&r->lock);
 	ruleset_unref(old);
-	prom_set(r->m_rules, (double)ruleset_size(set));
+	prom_set(r->m_rules, (double)(ruleset_size(set) + metricrules_count(r->metrics)));
 	return 0;
+}
+
+void alertrules_samples(struct alertrules *r, Envelope *const *envs, int n, int64_t hold_ns)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	struct alerts *al = r->alerts;
+	pthread_mutex_unlock(&r->lock);
+	metricrules_samples(r->metrics, al, envs, n, hold_ns);
 }
 
 size_t alertrules_count(struct alertrules *r)
@@ -259,6 +278,7 @@ void alertrules_free(struct alertrules *r)
 	if (!r)
 		return;
 	ruleset_unref(r->set);
+	metricrules_free(r->metrics);
 	json_decref(r->windows);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -310,16 +330,20 @@ int alertrules_test(const json_t *rule, const json_t *lines, json_t **out, char 
 
 int alertrules_create(PGconn *c, const json_t *body, json_t **out, char *err, size_t errlen)
 {
-	json_t *norm = ruleset_parse(body, err, errlen);
+	json_t *norm = strcmp(jsonx_str(body, "type"), "metric") == 0
+			       ? metricrules_parse(body, err, errlen)
+			       : ruleset_parse(body, err, errlen);
 	if (!norm)
 		return -EINVAL;
 	char *text = json_dumps(norm, JSONX_DUMP_FLAGS);
 	const char *p[] = {jsonx_str(norm, "name"), text,
-			   json_is_true(json_object_get(norm, "enabled")) ? "true" : "false"};
+			   json_is_true(json_object_get(norm, "enabled")) ? "true" : "false",
+			   jsonx_str(norm, "type")};
 	int rc = pgjson_one(c,
-			    "INSERT INTO alert_rules (name, config, enabled) VALUES ($1, $2::jsonb, $3)"
-			    " RETURNING id, name, enabled, config, created_at",
-			    3, p, out, err, errlen);
+			    "INSERT INTO alert_rules (name, config, enabled, type)"
+			    " VALUES ($1, $2::jsonb, $3, $4)"
+			    " RETURNING id, name, type, enabled, config, created_at",
+			    4, p, out, err, errlen);
 	free(text);
 	json_decref(norm);
 	return rc;
@@ -329,7 +353,8 @@ int alertrules_list(PGconn *c, json_t **out, char *err, size_t errlen)
 {
 	json_t *rows;
 	int rc = pgjson_query(c,
-			      "SELECT id, name, enabled, config, created_at FROM alert_rules ORDER BY id",
+			      "SELECT id, name, type, enabled, config, created_at FROM alert_rules"
+			      " ORDER BY id",
 			      0, NULL, &rows, err, errlen);
 	if (!rc)
 		*out = json_pack("{s:o}", "items", rows);

@@ -16,6 +16,7 @@
 
 #include "analysis.h"
 #include "db.h"
+#include "envelope.h"
 #include "prom.h"
 
 struct alerts;
@@ -35,6 +36,9 @@ size_t alertrules_count(struct alertrules *r);
 
 /* Every stored line (the analysis calls this). */
 void alertrules_lines(struct alertrules *r, const struct log_record *recs, size_t n);
+/* Every stored device sample, for the metric rules (metricrules.h); an
+ * alert is kept up hold_ns past the last sample that met its rule. */
+void alertrules_samples(struct alertrules *r, Envelope *const *envs, int n, int64_t hold_ns);
 
 /* A rule (a body as the API takes it) tried on sample lines with no
  * state: which lines match which condition, and the alerts its threshold
@@ -42,8 +46,9 @@ void alertrules_lines(struct alertrules *r, const struct log_record *recs, size_
 int alertrules_test(const json_t *rule, const json_t *lines, json_t **out, char *err,
 		    size_t errlen);
 
-/* CRUD of alert_rules: parse and store (-EINVAL: a name taken, a rule
- * that does not compile), list, delete by id or name. */
+/* CRUD of alert_rules: parse (a log rule, or a metric rule when "type" is
+ * "metric") and store (-EINVAL: a name taken, a rule that does not
+ * compile), list, delete by id or name. */
 int alertrules_create(PGconn *c, const json_t *body, json_t **out, char *err, size_t errlen);
 int alertrules_list(PGconn *c, json_t **out, char *err, size_t errlen);
 int alertrules_delete(PGconn *c, const char *key, char *err, size_t errlen);

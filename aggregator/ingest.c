@@ -15,6 +15,7 @@
 #include "log.h"
 #include "devcache.h"
 #include "devhealth.h"
+#include "alertrules.h"
 #include "events.h"
 #include "logs.h"
 #include "podcache.h"
@@ -253,6 +254,7 @@ static void update_cache(struct ingest *in, struct ingest_item **items, int n)
 				devcache_update(in->cfg.cache, envs, k);
 			devhealth_samples(in->cfg.alerts, in->cfg.pods, envs, k,
 					  in->cfg.device_alert_hold_ns);
+			alertrules_samples(in->cfg.rules, envs, k, in->cfg.device_alert_hold_ns);
 			break;
 		case LENS__V1__ENVELOPE__PAYLOAD_LOG_BATCH:
 			logs_analyse(in->cfg.analysis, envs, k);

@@ -29,6 +29,7 @@ struct devcache;
 struct podcache;
 struct analysis;
 struct alerts;
+struct alertrules;
 
 struct ingest_config {
 	const char *db_url;
@@ -39,6 +40,7 @@ struct ingest_config {
 	struct analysis *analysis; /* log lines go here after COMMIT */
 	struct alerts *alerts;     /* device-health alerts (devhealth.h) */
 	int64_t device_alert_hold_ns;
+	struct alertrules *rules;  /* metric rules over the device samples */
 };
 
 struct ingest;

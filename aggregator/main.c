@@ -258,7 +258,7 @@ static int start_pipeline(struct aggregator *g, char *err, size_t errlen)
 	alertrules_attach(g->rules, g->alerts);
 	refresh_pods(g); /* the alert rules, now that alerts can be stored */
 	struct ingest_config ic = {C.db_url, (int)C.writers, (int)C.max_batch, g->cache, g->pods,
-				   g->analysis, g->alerts, C.device_hold};
+				   g->analysis, g->alerts, C.device_hold, g->rules};
 	rc = ingest_start(&ic, g->reg, &g->ingest, err, errlen);
 	if (rc)
 		return rc;

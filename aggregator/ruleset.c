@@ -122,8 +122,7 @@ json_t *ruleset_parse(const json_t *body, char *err, size_t errlen)
 	if (!json_is_object(body) || !*name || strlen(name) > 128)
 		return snprintf(err, errlen, "\"name\" is required (at most 128 bytes)"), NULL;
 	if (*type && strcmp(type, "log"))
-		return snprintf(err, errlen, "\"type\" %s: only log rules are supported yet", type),
-		       NULL;
+		return snprintf(err, errlen, "\"type\" must be log or metric"), NULL;
 	if (!strings_object(json_object_get(body, "labels")) ||
 	    !strings_object(json_object_get(body, "annotations")))
 		return snprintf(err, errlen, "\"labels\" and \"annotations\" are objects of strings"),

@@ -34,6 +34,15 @@ out=$("$B/bin/lensctl" top --iterations 2 --interval 100ms --node fake-node)
 check_eq "lensctl top refreshes (two frames)" 2 "$(grep -c '^lensctl top - ' <<<"$out")"
 check_eq "with every GPU in each frame" 6 "$(grep -cE '^fake-node +[0-2] ' <<<"$out")"
 
+# Metric rules of one's own: a hot junction on one GPU for a second; a
+# condition that must hold for an hour.
+rule() { curl -s -o "$T/rule.json" -w '%{http_code}' -XPOST "$API/api/v1/alert-rules" -d "$1"; }
+check_eq "a metric rule is made" 200 \
+  "$(rule '{"name":"JunctionHot","type":"metric","metric":"temperature_junction_celsius","op":">","value":90,"for":"1s","severity":"critical","selector":[{"key":"device","op":"regex","value":"^0000:8[12]"},{"key":"node","op":"eq","value":"fake-node"}]}')"
+rule '{"name":"HotForAnHour","type":"metric","metric":"temperature_junction_celsius","op":">=","value":0,"for":"1h"}' >/dev/null
+check_eq "a metric rule on an unknown metric is a 400" 400 \
+  "$(rule '{"name":"X","type":"metric","metric":"warp_drive","op":">","value":1}')"
+
 # Values change: the next sample shows them.
 fake_update gpu1.busy_percent=12 gpu0.temp_junction=95000 gpu2.ecc_umc_ue=4 hca0.p1.state="1: DOWN"
 check "a changed value reaches the API" wait_for 10 sh -c "curl -sf '$API/api/v1/gpus' | jq -e '.items[1].sample.values.busy_percent == 12' >/dev/null"
@@ -42,6 +51,9 @@ check "rising uncorrectable ECC errors make a GPU unhealthy" wait_for 10 sh -c "
 check "a down port is reported" wait_for 10 sh -c "curl -sf '$API/api/v1/ib' | jq -e '.items[0].attributes.ports[0].sample.health == [\"port_down\"]' >/dev/null"
 check "each health condition is a firing alert on its device" wait_for 10 sh -c \
   "[ \"\$(curl -sf '$API/api/v1/alerts?source=metric&node=fake-node&status=firing' | jq -r '[.items[] | \"\(.name)@\(.device)\"] | sort | join(\" \")')\" = 'GPUEccUncorrectableRising@0000:83:00.0 GPUTemperatureHigh@0000:81:00.0 IBPortDown@mlx5_0/1' ]"
+check "the metric rule fires for the hot GPU once the condition held for its 'for'" wait_for 10 sh -c \
+  "[ \"\$(curl -sf '$API/api/v1/alerts?name=JunctionHot' | jq -r '[.items[] | \"\(.device)|\(.severity)|\(.annotations.value)|\(.labels.rule)\"] | join(\" \")')\" = '0000:81:00.0|critical|95|JunctionHot' ]"
+check_eq "not for a condition that has not held long enough" 0 "$(curl -sf "$API/api/v1/alerts?name=HotForAnHour" | jq .total)"
 sleep 1
 check_eq "samples keep a lasting condition up: one alert, repeated" "1|true" \
   "$(curl -sf "$API/api/v1/alerts?name=GPUTemperatureHigh&node=fake-node" | jq -r '"\(.total)|\(.items[0].repeats > 0)"')"
@@ -78,6 +90,8 @@ promql "PromQL: receive bytes of mlx5_1" 10000 'lens_ib_port_receive_bytes_total
 fake_update gpu0.temp_junction=60000
 check "a condition that cleared resolves its alert after the hold" wait_for 15 sh -c \
   "curl -sf '$API/api/v1/alerts?name=GPUTemperatureHigh&node=fake-node' | jq -e '.items[0].status == \"resolved\"' >/dev/null"
+check "and the metric rule's alert too" wait_for 15 sh -c \
+  "curl -sf '$API/api/v1/alerts?name=JunctionHot' | jq -e '.items[0].status == \"resolved\"' >/dev/null"
 
 # A GPU disappears while the agent runs (its sysfs entries vanish).
 rm -f "$FAKE_ROOT/sys/class/drm/card2"

@@ -14,6 +14,7 @@
 #include "alertintake.h"
 #include "alertrules.h"
 #include "jsonx.h"
+#include "metricrules.h"
 #include "notifyfmt.h"
 #include "silences.h"
 
@@ -310,6 +311,38 @@ static void test_rule_thresholds(void **state)
 	json_decref(out), json_decref(rule), json_decref(lines);
 }
 
+/* Metric rules: what is checked when one is made. */
+static void test_metric_rule_parse(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *b = json_loads("{\"name\":\"Hot\",\"type\":\"metric\",\"metric\":\"power_average_watts\","
+			       "\"op\":\">=\",\"value\":550.5,\"for\":\"2m\",\"severity\":\"page\","
+			       "\"selector\":[{\"key\":\"device\",\"op\":\"in\",\"values\":[\"0000:81:00.0\"]}]}",
+			       0, NULL);
+	json_t *r = metricrules_parse(b, err, sizeof err);
+	assert_non_null(r);
+	assert_string_equal(jsonx_str(r, "severity"), "critical");
+	assert_true(json_number_value(json_object_get(r, "for_s")) == 120);
+	assert_true(json_number_value(json_object_get(r, "value")) == 550.5);
+	json_decref(r);
+	json_decref(b);
+	static const char *const bad[] = {
+		"{\"name\":\"X\",\"metric\":\"warp\",\"op\":\">\",\"value\":1}",
+		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\"~\",\"value\":1}",
+		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\">\",\"value\":\"1\"}",
+		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\">\",\"value\":1,\"for\":\"soon\"}",
+		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\">\",\"value\":1,"
+		"\"selector\":[{\"key\":\"pod\",\"op\":\"eq\",\"value\":\"p\"}]}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = json_loads(bad[i], 0, NULL);
+		err[0] = '\0';
+		assert_null(metricrules_parse(b, err, sizeof err));
+		assert_true(err[0] != '\0');
+		json_decref(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_notify_formats),
 		cmocka_unit_test(test_rule_selectors),
 		cmocka_unit_test(test_rule_thresholds),
+		cmocka_unit_test(test_metric_rule_parse),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }
