@@ -152,6 +152,9 @@ $(B)/tests/%: $(call OBJ,tests/tools/%.c) $(LIBAGENT) $(LIBAGG) $(LIBTRACE) $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The SMTP test receiver speaks STARTTLS with OpenSSL.
+$(B)/tests/smtp_sink: LIBS += $(shell pkg-config --libs openssl)
+
 $(B)/tests/fake_kubelet: $(call OBJ,tests/fixtures/kubelet/fake_kubelet.c) $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

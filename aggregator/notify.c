@@ -47,7 +47,8 @@ static size_t upload(char *out, size_t size, size_t n, void *arg)
 }
 
 /* SMTP: envelope from the config, STARTTLS when the server offers it (or
- * required by "starttls": "required"), credentials when given. */
+ * required by "starttls": "required"), verified against the system's CAs
+ * or "ca_file", credentials when given. */
 static struct curl_slist *smtp_setup(CURL *h, const json_t *config, struct upload *up)
 {
 	struct curl_slist *rcpt = NULL;
@@ -60,6 +61,8 @@ static struct curl_slist *smtp_setup(CURL *h, const json_t *config, struct uploa
 	curl_easy_setopt(h, CURLOPT_USE_SSL, strcmp(jsonx_str(config, "starttls"), "required") == 0
 						     ? (long)CURLUSESSL_ALL
 						     : (long)CURLUSESSL_TRY);
+	if (*jsonx_str(config, "ca_file")) /* a private CA, or the server's own certificate */
+		curl_easy_setopt(h, CURLOPT_CAINFO, jsonx_str(config, "ca_file"));
 	if (*jsonx_str(config, "username")) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, jsonx_str(config, "username"));
 		curl_easy_setopt(h, CURLOPT_PASSWORD, jsonx_str(config, "password"));

@@ -17,7 +17,7 @@
 #define MAX_GROUP_BY 16
 
 /* An email channel's settings: from, to (a list), and optionally
- * starttls ("try" or "required"), username, password. */
+ * starttls ("try" or "required"), ca_file, username, password. */
 static json_t *mail_config(const json_t *c, char *err, size_t errlen)
 {
 	const json_t *to = json_object_get(c, "to"), *v;
@@ -31,9 +31,9 @@ static json_t *mail_config(const json_t *c, char *err, size_t errlen)
 			return snprintf(err, errlen, "\"config.to\" holds addresses"), NULL;
 	if (*tls && strcmp(tls, "try") && strcmp(tls, "required"))
 		return snprintf(err, errlen, "\"config.starttls\" is try or required"), NULL;
-	return json_pack("{s:s,s:O,s:s,s:s,s:s}", "from", jsonx_str(c, "from"), "to", to,
-			 "starttls", *tls ? tls : "try", "username", jsonx_str(c, "username"),
-			 "password", jsonx_str(c, "password"));
+	return json_pack("{s:s,s:O,s:s,s:s,s:s,s:s}", "from", jsonx_str(c, "from"), "to", to,
+			 "starttls", *tls ? tls : "try", "ca_file", jsonx_str(c, "ca_file"),
+			 "username", jsonx_str(c, "username"), "password", jsonx_str(c, "password"));
 }
 
 json_t *routes_parse_channel(const json_t *body, char *err, size_t errlen)

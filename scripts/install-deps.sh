@@ -8,7 +8,7 @@ PKGS=(
   protobuf-c-compiler libprotobuf-c-dev
   libnng-dev libmbedtls-dev
   libpq-dev postgresql postgresql-contrib
-  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libnghttp2-dev libbpf-dev bpftool libcap-dev xz-utils libzstd-dev libpcre2-dev zlib1g-dev libhyperscan-dev
+  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libnghttp2-dev libbpf-dev bpftool libcap-dev xz-utils libzstd-dev libpcre2-dev zlib1g-dev libhyperscan-dev libssl-dev
   libcmocka-dev librocm-smi-dev libdrm-dev prometheus prometheus-alertmanager
   curl jq openssl procps iproute2 util-linux
 )

@@ -284,6 +284,20 @@ check_eq "from and to the configured addresses, the alerts in the subject" \
 post /api/v1/alert-routes '{"name":"mail-disk","channel":"mail","priority":-2,"matchers":[{"name":"alertname","op":"=","value":"DiskAlmostFull"}],"group_wait":"1s"}' >/dev/null
 post /api/v1/alerts/webhook '{"name":"DiskAlmostFull","node":"gpu-30","message":"/data at 97%"}' >/dev/null
 check "a routed alert arrives as mail" wait_for 15 grep -q "firing DiskAlmostFull (warning): /data at 97%" "$T/mail.txt"
+# STARTTLS required, verified against the receiver's own certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$T/smtp.key" -out "$T/smtp.crt" >/dev/null 2>&1
+TLS_PORT=$(free_port)
+"$B/tests/smtp_sink" --listen "$TLS_PORT" --out "$T/mail-tls.txt" --tls-cert "$T/smtp.crt" --tls-key "$T/smtp.key" \
+  2>"$T/smtp-tls.log" &
+PIDS+=($!)
+wait_for 10 grep -q ready "$T/smtp-tls.log"
+post /api/v1/notification-channels "{\"name\":\"mail-tls\",\"type\":\"email\",\"url\":\"smtp://127.0.0.1:$TLS_PORT\",\"config\":{\"from\":\"lens@example.com\",\"to\":[\"oncall@example.com\"],\"starttls\":\"required\",\"ca_file\":\"$T/smtp.crt\"}}" >/dev/null
+check_eq "with STARTTLS required, the mail goes encrypted" "200|1" \
+  "$(post /api/v1/notification-channels/mail-tls/test '')|$(grep -c -- '--END TLS--' "$T/mail-tls.txt")"
+post /api/v1/notification-channels "{\"name\":\"mail-plain\",\"type\":\"email\",\"url\":\"smtp://127.0.0.1:$SMTP_PORT\",\"config\":{\"from\":\"a@example.com\",\"to\":[\"b@example.com\"],\"starttls\":\"required\"}}" >/dev/null
+check_eq "a server without STARTTLS fails a channel that requires it" "502|delivery_failed" \
+  "$(post /api/v1/notification-channels/mail-plain/test '')|$(jq -r .error.code "$T/post.json")"
 
 # ---- Forwarding to a real Alertmanager.
 AM=127.0.0.1:$(free_port)

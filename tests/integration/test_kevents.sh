@@ -106,6 +106,12 @@ check_eq "the OOM kill and the segfault are alerts of the pod, by UID" \
 oom_alert=$(jq -r '.items[] | select(.name == "OOMKilled") | .id' <<<"$alerts")
 check_eq "correlated with each other: the same pod" "ProcessCrashed|same pod" \
   "$(curl -sf "$API/api/v1/alerts/$oom_alert/correlations" | jq -r '[.correlations[] | select(.name == "ProcessCrashed")][0] | "\(.name)|\(.reason)"')"
+# The job then hangs (its alert as another source sends it): related to the
+# OOM kill before it, on the workload, as cause and effect.
+hang=$(curl -s -XPOST "$API/api/v1/alerts/webhook" -d "{\"name\":\"TrainingHang\",\"workload_uid\":\"$W_UID\",\"severity\":\"critical\"}" | jq '.ids[0]')
+check_eq "a hang of the workload is related to the OOM kill, from both sides" \
+  "OOMKilled|a process of the job was OOM-killed, then the training hung; same workload, across sources (kernel, webhook)|TrainingHang" \
+  "$(curl -sf "$API/api/v1/alerts/$hang/correlations" | jq -r '.correlations[] | select(.name == "OOMKilled") | "\(.name)|\(.reason)"')|$(curl -sf "$API/api/v1/alerts/$oom_alert/correlations" | jq -r "[.correlations[] | select(.id == $hang)][0].name")"
 check_eq "a SIGKILL is no crash alert" 0 \
   "$(jq '[.items[] | select(.name == "ProcessCrashed" and .labels.signal == "SIGKILL")] | length' <<<"$alerts")"
 check_eq "a process outside pods produces no exit event" 0 \
