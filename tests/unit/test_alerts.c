@@ -136,6 +136,20 @@ static void test_log_trace_webhook(void **state)
 	assert_null(parse(alertintake_webhook, "{\"alerts\":[{\"name\":\"X\"},{\"severity\":\"x\"}]}", err));
 }
 
+/* Each body refused, with a reason. */
+static void all_refused(json_t *(*check)(const json_t *, char *, size_t), const char *const *bad,
+			size_t n)
+{
+	char err[256];
+	for (size_t i = 0; i < n; i++) {
+		json_t *b = json_loads(bad[i], 0, NULL);
+		err[0] = '\0';
+		assert_null(check(b, err, sizeof err));
+		assert_true(err[0] != '\0');
+		json_decref(b);
+	}
+}
+
 static void test_silence_parse(void **state)
 {
 	(void)state;
@@ -161,13 +175,7 @@ static void test_silence_parse(void **state)
 		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}]}",
 		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}],\"starts_at\":\"2026-11-22T07:00:00Z\","
 		"\"ends_at\":\"2026-11-22T06:00:00Z\"}"};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		b = json_loads(bad[i], 0, NULL);
-		err[0] = '\0';
-		assert_null(silences_parse(b, err, sizeof err));
-		assert_true(err[0] != '\0');
-		json_decref(b);
-	}
+	all_refused(silences_parse, bad, sizeof bad / sizeof bad[0]);
 }
 
 static int request(const char *type, const char *url, const json_t *p, char **out, struct buf *b)
@@ -334,13 +342,7 @@ static void test_metric_rule_parse(void **state)
 		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\">\",\"value\":1,\"for\":\"soon\"}",
 		"{\"name\":\"X\",\"metric\":\"busy_percent\",\"op\":\">\",\"value\":1,"
 		"\"selector\":[{\"key\":\"pod\",\"op\":\"eq\",\"value\":\"p\"}]}"};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		b = json_loads(bad[i], 0, NULL);
-		err[0] = '\0';
-		assert_null(metricrules_parse(b, err, sizeof err));
-		assert_true(err[0] != '\0');
-		json_decref(b);
-	}
+	all_refused(metricrules_parse, bad, sizeof bad / sizeof bad[0]);
 }
 
 int main(void)
