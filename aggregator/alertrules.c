@@ -150,7 +150,7 @@ struct alertrules *alertrules_new(struct db_pool *pool, struct podcache *pods,
 	r->m_fired = prom_get(prom_counter(reg, "lens_aggregator_alert_rule_alerts_total",
 					   "Log alerts raised by rules (thresholds reached).", NULL));
 	r->m_rules = prom_get(prom_gauge(reg, "lens_aggregator_alert_rules",
-					 "Log alert rules in use.", NULL));
+					 "Alert rules in use (log and metric).", NULL));
 	return r;
 }
 

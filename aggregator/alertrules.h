@@ -1,12 +1,12 @@
-/* alertrules: the log alert rules at work (docs/alerts.md). Every stored
- * log line goes through the current rule set (ruleset.h: one pass over
+/* alertrules: the alert rules at work (docs/alerts.md). Every stored log
+ * line goes through the current log rule set (ruleset.h: one pass over
  * all patterns); a match counts toward its rule's threshold (count within
  * a window, per pod, workload, node, namespace or the whole rule; every
  * condition within the window for a composite rule), and a threshold
  * reached queues a log alert (alerts_queue), so that matching lines never
- * wait for the database. Rules
- * live in the alert_rules table; a change made through any replica
- * reaches the others at the next reload. */
+ * wait for the database. Every stored device sample goes through the
+ * metric rules (metricrules.h). Rules live in the alert_rules table; a
+ * change made through any replica reaches the others at the next reload. */
 #ifndef LENS_ALERTRULES_H
 #define LENS_ALERTRULES_H
 
