@@ -57,13 +57,20 @@ static void raise_one(const struct sample_ctx *x, const char *kind, const char *
 	}
 }
 
+int64_t devhealth_sample_time(const Lens__V1__DeviceSamples *ds)
+{
+	int64_t now = clock_now_ns();
+	return ds->sampled_unix_ns > 0 && ds->sampled_unix_ns < now + 86400 * NS_PER_SEC
+		       ? ds->sampled_unix_ns
+		       : now;
+}
+
 void devhealth_samples(struct alerts *al, struct podcache *pods, Envelope *const *envs, int n,
 		       int64_t hold_ns)
 {
 	for (int e = 0; al && e < n; e++) {
 		const Lens__V1__DeviceSamples *ds = envs[e]->device_samples;
-		struct sample_ctx x = {al, pods, envs[e]->node_name,
-				       ds->sampled_unix_ns ? ds->sampled_unix_ns : clock_now_ns(),
+		struct sample_ctx x = {al, pods, envs[e]->node_name, devhealth_sample_time(ds),
 				       hold_ns};
 		for (size_t i = 0; i < ds->n_gpus; i++)
 			for (size_t k = 0; k < ds->gpus[i]->n_health; k++)

@@ -14,6 +14,10 @@
 struct alerts;
 struct podcache;
 
+/* When a sample was taken, as the alerts on it say: the agent's time, or
+ * now when that is missing or not believable (an agent's clock far ahead
+ * must not make an alert end after the end of time). */
+int64_t devhealth_sample_time(const Lens__V1__DeviceSamples *ds);
 /* The alerts of n DeviceSamples envelopes, queued (alerts_queue). */
 void devhealth_samples(struct alerts *al, struct podcache *pods, Envelope *const *envs, int n,
 		       int64_t hold_ns);

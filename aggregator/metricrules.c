@@ -12,6 +12,7 @@
 #include "alerts.h"
 #include "buf.h"
 #include "clock.h"
+#include "devhealth.h"
 #include "devnames.h"
 #include "jsonx.h"
 #include "selectors.h"
@@ -220,7 +221,7 @@ void metricrules_samples(struct metricrules *m, struct alerts *al, Envelope *con
 	pthread_mutex_lock(&m->lock);
 	for (int e = 0; m->n && e < n; e++) {
 		const Lens__V1__DeviceSamples *ds = envs[e]->device_samples;
-		int64_t at = ds->sampled_unix_ns ? ds->sampled_unix_ns : clock_now_ns();
+		int64_t at = devhealth_sample_time(ds);
 		for (size_t i = 0; i < ds->n_gpus; i++)
 			gpu_sample(m, al, envs[e]->node_name, ds->gpus[i], at, hold_ns);
 	}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 #include "jsonx.h"
 #include "matchers.h"
 #include "pgjson.h"
+
+#define MAX_SILENCE_NS (10LL * 366 * 24 * 3600 * 1000000000)
 
 /* starts_at (default now) and ends_at, or starts_at + duration. */
 static int parse_times(const json_t *body, int64_t *starts, int64_t *ends, char *err,
@@ -27,6 +30,8 @@ static int parse_times(const json_t *body, int64_t *starts, int64_t *ends, char 
 		if (clock_parse_rfc3339(e, ends))
 			return snprintf(err, errlen, "\"ends_at\" is not an RFC 3339 time"), -EINVAL;
 	} else if (*d && !clock_parse_duration(d, &dur) && dur > 0) {
+		if (dur > MAX_SILENCE_NS || *starts > INT64_MAX - dur) /* past what a time holds */
+			return snprintf(err, errlen, "\"duration\" is too long"), -EINVAL;
 		*ends = *starts + dur;
 	} else {
 		return snprintf(err, errlen, "\"ends_at\" (RFC 3339) or \"duration\" (e.g. 2h) is "

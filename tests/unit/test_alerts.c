@@ -174,7 +174,11 @@ static void test_silence_parse(void **state)
 		"{\"matchers\":[{\"name\":\"\",\"value\":\"x\"}],\"duration\":\"1h\"}",
 		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}]}",
 		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}],\"starts_at\":\"2026-11-22T07:00:00Z\","
-		"\"ends_at\":\"2026-11-22T06:00:00Z\"}"};
+		"\"ends_at\":\"2026-11-22T06:00:00Z\"}",
+		/* found by fuzz_alertintake: now + this overflowed */
+		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}],\"duration\":\"2172402h\"}",
+		"{\"matchers\":[{\"name\":\"a\",\"value\":\"x\"}],\"starts_at\":\"2261-12-31T00:00:00Z\","
+		"\"duration\":\"8760h\"}"};
 	all_refused(silences_parse, bad, sizeof bad / sizeof bad[0]);
 }
 
