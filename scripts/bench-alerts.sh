@@ -7,17 +7,7 @@
 # and the aggregator's and PostgreSQL's CPU.
 set -euo pipefail
 B=${1:-build}
-W=$(mktemp -d /tmp/lens-bench-alerts.XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  rm -rf "$W"
-  return 0
-}
-trap cleanup EXIT
-port() { scripts/free-port.sh; }
+. scripts/bench-lib.sh alerts
 
 N=20000 PER=100
 URL=$(scripts/pg.sh start "$W/pg")

@@ -6,26 +6,13 @@
 # agent's CPU per 100k events.
 set -euo pipefail
 B=${1:-build}
-W=$(mktemp -d /tmp/lens-bench-kev.XXXXXX)
-PIDS=() CG=
-cleanup() {
-  set +e   # everything here is best effort; the numbers are already out
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  scripts/cgroup-rm.sh "$CG"
-  rm -rf "$W"
-  return 0
-}
-trap cleanup EXIT
-root=
-[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && root=/sys/fs/cgroup
-[ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && root=/sys/fs/cgroup/unified
+. scripts/bench-lib.sh kev
+root=$(cgroup2_root)
 [ -n "$root" ] || { echo "kernel events: skipped (no cgroup v2 hierarchy)"; exit 0; }
 CG=$root/lens-bench-kev-$$
 pod=$CG/kubepods.slice/kubepods-pod0a1b2c3d_e4f5_4789_abcd_ef0123456789.slice/cri-containerd-$(printf 'cd%.0s' $(seq 32)).scope
 mkdir -p "$pod"
 
-port() { scripts/free-port.sh; }
 URL=$(scripts/pg.sh start "$W/pg")
 NNG=tcp://127.0.0.1:$(port) HTTP=127.0.0.1:$(port)
 $B/bin/lens-aggregator --database-url "$URL" --listen "$NNG" --http-listen "$HTTP" --log-level warn 2>"$W/agg.log" &

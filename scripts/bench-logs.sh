@@ -4,16 +4,7 @@
 # the whole path from files to committed rows.
 set -euo pipefail
 B=${1:-build}
-W=$(mktemp -d /tmp/lens-bench-logs.XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  rm -rf "$W"
-  return 0
-}
-trap cleanup EXIT
+. scripts/bench-lib.sh logs
 
 $B/tests/bench_logs --dir "$W/alone" --lines 2000000 --bytes 150
 rm -rf "$W/alone"

@@ -8,30 +8,18 @@
 # time and peak RSS, and the aggregator's CPU. Needs root (cgroups).
 set -euo pipefail
 B=${1:-build}
-CGROOT=/sys/fs/cgroup
-[ "$(stat -fc %T $CGROOT)" = cgroup2fs ] || CGROOT=/sys/fs/cgroup/unified # hybrid hosts
-if [ "$(id -u)" -ne 0 ] || [ "$(stat -fc %T $CGROOT 2>/dev/null)" != cgroup2fs ]; then
+. scripts/bench-lib.sh profiler
+CGROOT=$(cgroup2_root)
+if [ "$(id -u)" -ne 0 ] || [ -z "$CGROOT" ]; then
   echo "profiler collection: skipped (needs root and a cgroup v2 hierarchy)"
   exit 0
 fi
-W=$(mktemp -d /tmp/lens-bench-profiler.XXXXXX)
 UIDP=0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5
-CG=$CGROOT/lens-bench-$$/kubepods.slice/kubepods-pod${UIDP//-/_}.slice/cri-containerd-$(printf 'b9%.0s' $(seq 32)).scope
-PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  sleep 0.2
-  find "$CGROOT/lens-bench-$$" -depth -type d -exec rmdir {} + 2>/dev/null
-  rm -rf "$W"
-  return 0
-}
-trap cleanup EXIT
-port() { scripts/free-port.sh; }
+CG=$CGROOT/lens-bench-$$
+POD_CG=$CG/kubepods.slice/kubepods-pod${UIDP//-/_}.slice/cri-containerd-$(printf 'b9%.0s' $(seq 32)).scope
 
-mkdir -p "$CG" "$W/work"
-sh -c "echo \$\$ >'$CG/cgroup.procs'; cd '$W/work' && exec sleep 3600" &
+mkdir -p "$POD_CG" "$W/work"
+sh -c "echo \$\$ >'$POD_CG/cgroup.procs'; cd '$W/work' && exec sleep 3600" &
 PIDS+=($!)
 URL=$(scripts/pg.sh start "$W/pg")
 NNG=tcp://127.0.0.1:$(port) HTTP=127.0.0.1:$(port) AH=127.0.0.1:$(port)

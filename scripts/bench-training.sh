@@ -7,17 +7,7 @@
 # Prints lines and rows per second end to end and the aggregator's CPU.
 set -euo pipefail
 B=${1:-build}
-W=$(mktemp -d /tmp/lens-bench-training.XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  scripts/pg.sh stop "$W/pg" >/dev/null 2>&1
-  rm -rf "$W"
-  return 0
-}
-trap cleanup EXIT
-port() { scripts/free-port.sh; }
+. scripts/bench-lib.sh training
 
 ITER=10000
 DIR=$W/pods/ml_bench-train-0_0b1c2d3e-4f50-4a61-8b72-9c8d0e1f2a3b/main
