@@ -16,15 +16,6 @@ static const char *const alert_headers[] = {"ID",   "AGE",      "STATUS", "SEVER
 					    "SOURCE", "NAME",   "POD",    "WORKLOAD",
 					    "NODE", "RELATED", "SUMMARY"};
 
-static void age_of(const char *rfc3339, char *out, size_t len)
-{
-	int64_t ns;
-	if (clock_parse_rfc3339(rfc3339, &ns))
-		snprintf(out, len, "?");
-	else
-		clock_format_age(clock_now_ns() - ns, out, len);
-}
-
 static void alert_row(struct table *t, const json_t *a)
 {
 	char id[24], age[32], pod[320], related[16];
@@ -32,7 +23,7 @@ static void alert_row(struct table *t, const json_t *a)
 	const char *summary = *jsonx_str(ann, "summary") ? jsonx_str(ann, "summary")
 							 : jsonx_str(ann, "message");
 	snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(a, "id")));
-	age_of(jsonx_str(a, "starts_at"), age, sizeof age);
+	table_age(jsonx_str(a, "starts_at"), age, sizeof age);
 	snprintf(pod, sizeof pod, "%s%s%s", jsonx_str(a, "namespace"),
 		 *jsonx_str(a, "namespace") ? "/" : "", jsonx_str(a, "pod"));
 	snprintf(related, sizeof related, "%lld",

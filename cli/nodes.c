@@ -9,14 +9,6 @@
 #include "table.h"
 
 /* Time since an RFC 3339 field, as an age ("5m"), or "" when absent. */
-static void age_of(const json_t *o, const char *key, char *out, size_t len)
-{
-	int64_t t;
-	out[0] = '\0';
-	if (clock_parse_rfc3339(jsonx_str(o, key), &t) == 0)
-		clock_format_age(clock_now_ns() - t, out, len);
-}
-
 static void format_bytes(double b, char *out, size_t len)
 {
 	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -31,7 +23,7 @@ static void format_bytes(double b, char *out, size_t len)
 static void add_node_row(struct table *t, const json_t *n)
 {
 	char age[32], seen[32], cpus[16], mem[32];
-	age_of(n, "first_seen", age, sizeof age);
+	table_age(jsonx_str(n, "first_seen"), age, sizeof age);
 	double ago = json_number_value(json_object_get(n, "seen_seconds_ago"));
 	clock_format_age((int64_t)(ago * NS_PER_SEC), seen, sizeof seen);
 	strcat(seen, " ago");

@@ -11,14 +11,6 @@
 #include "table.h"
 
 /* "5m" since an RFC 3339 time, "" when it does not parse. */
-static void age(const char *rfc3339, char *out, size_t len)
-{
-	int64_t t;
-	out[0] = '\0';
-	if (clock_parse_rfc3339(rfc3339, &t) == 0)
-		clock_format_age(clock_now_ns() - t, out, len);
-}
-
 static int count_kind(const json_t *devices, const char *kind)
 {
 	json_t *d;
@@ -47,7 +39,7 @@ static void pod_row(struct table *t, const json_t *p)
 	const json_t *devs = json_object_get(p, "devices");
 	snprintf(gpus, sizeof gpus, "%d", count_kind(devs, "gpu"));
 	snprintf(hcas, sizeof hcas, "%d", count_kind(devs, "ib"));
-	age(jsonx_str(p, "first_seen"), since, sizeof since);
+	table_age(jsonx_str(p, "first_seen"), since, sizeof since);
 	const char *cells[] = {
 		jsonx_str(p, "namespace"), jsonx_str(p, "name"), jsonx_str(p, "node"), jsonx_str(p, "phase"),
 		gpus, hcas, jsonx_str(json_array_get(json_object_get(p, "workloads"), 0), "name"),
@@ -88,7 +80,7 @@ static void workload_row(struct table *t, const json_t *w)
 	snprintf(gpus, sizeof gpus, "%lld", (long long)json_integer_value(json_object_get(w, "gpus")));
 	snprintf(hcas, sizeof hcas, "%lld", (long long)json_integer_value(json_object_get(w, "hcas")));
 	join_strings(json_object_get(w, "nodes"), nodes, sizeof nodes);
-	age(jsonx_str(w, "first_seen"), since, sizeof since);
+	table_age(jsonx_str(w, "first_seen"), since, sizeof since);
 	const char *cells[] = {jsonx_str(w, "namespace"), jsonx_str(w, "kind"), jsonx_str(w, "name"),
 			       pods, nodes, gpus, hcas, since, jsonx_str(w, "uid")};
 	table_add(t, cells);

@@ -1,6 +1,8 @@
 /* table: collect rows, measure, print. */
 #include "table.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,4 +96,13 @@ void table_print_items(const json_t *items, int ncols, const char *const *header
 		row(t, item);
 	table_print(t, stdout);
 	table_free(t);
+}
+
+const char *table_age(const char *rfc3339, char *buf, size_t cap)
+{
+	int64_t t;
+	buf[0] = '\0';
+	if (clock_parse_rfc3339(rfc3339, &t) == 0)
+		clock_format_age(clock_now_ns() - t, buf, cap);
+	return buf;
 }

@@ -19,6 +19,9 @@ void table_free(struct table *t);
 /* One table of items, a row each as row makes it, printed to stdout. */
 void table_print_items(const json_t *items, int ncols, const char *const *headers,
 		       void (*row)(struct table *t, const json_t *item));
+/* A cell: how long ago an RFC 3339 time was, kubectl-style (5m, 3h12m);
+ * empty when it is not a time. Returns buf. */
+const char *table_age(const char *rfc3339, char *buf, size_t cap);
 /* A cell from a JSON member: a number printed with fmt, a string as it
  * is, anything else empty. Returns buf. */
 const char *table_num(const json_t *o, const char *key, const char *fmt, char *buf, size_t cap);
