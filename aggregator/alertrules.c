@@ -351,14 +351,10 @@ int alertrules_create(PGconn *c, const json_t *body, json_t **out, char *err, si
 
 int alertrules_list(PGconn *c, json_t **out, char *err, size_t errlen)
 {
-	json_t *rows;
-	int rc = pgjson_query(c,
-			      "SELECT id, name, type, enabled, config, created_at FROM alert_rules"
-			      " ORDER BY id",
-			      0, NULL, &rows, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:o}", "items", rows);
-	return rc;
+	return pgjson_items(c,
+			    "SELECT id, name, type, enabled, config, created_at FROM alert_rules"
+			    " ORDER BY id",
+			    0, NULL, out, err, errlen);
 }
 
 int alertrules_delete(PGconn *c, const char *key, char *err, size_t errlen)

@@ -279,14 +279,10 @@ int api_reload_patterns(struct api *a, PGconn *c, char *err, size_t errlen)
 static int patterns_list(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
 {
 	(void)arg;
-	json_t *items;
-	int rc = pgjson_query(c,
-			      "SELECT id, name, pattern, enabled, created_at, updated_at"
-			      " FROM training_log_patterns ORDER BY id",
-			      0, NULL, &items, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:o}", "items", items);
-	return rc;
+	return pgjson_items(c,
+			    "SELECT id, name, pattern, enabled, created_at, updated_at"
+			    " FROM training_log_patterns ORDER BY id",
+			    0, NULL, out, err, errlen);
 }
 
 void api_patterns_get(const struct http_req *req, struct http_resp *resp, void *arg)

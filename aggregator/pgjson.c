@@ -135,3 +135,13 @@ int pgjson_one(PGconn *c, const char *sql, int n, const char *const *params, jso
 	PQclear(r);
 	return *out ? 0 : -ENOENT;
 }
+
+int pgjson_items(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+		 char *err, size_t errlen)
+{
+	json_t *rows;
+	int rc = pgjson_query(c, sql, n, params, &rows, err, errlen);
+	if (!rc)
+		*out = json_pack("{s:o}", "items", rows);
+	return rc;
+}

@@ -18,6 +18,10 @@ json_t *pgjson_rows(const PGresult *r);
 int pgjson_query(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
 		 char *err, size_t errlen);
 
+/* The rows of sql as an unpaged list, {"items": [...]}. 0 or -EIO. */
+int pgjson_items(PGconn *c, const char *sql, int n, const char *const *params, json_t **out,
+		 char *err, size_t errlen);
+
 /* The first row of sql with params $1..$n: 0, -ENOENT when there is
  * none, -EINVAL when the statement failed on its input (db_input_error:
  * a bad value, a name taken), -EIO. */

@@ -175,29 +175,20 @@ int routes_create_route(PGconn *c, const json_t *r, json_t **out, char *err, siz
 	return rc == -ENOENT ? -EINVAL : rc;
 }
 
-static int list(PGconn *c, const char *sql, json_t **out, char *err, size_t errlen)
-{
-	json_t *rows;
-	int rc = pgjson_query(c, sql, 0, NULL, &rows, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:o}", "items", rows);
-	return rc;
-}
-
 int routes_list_channels(PGconn *c, json_t **out, char *err, size_t errlen)
 {
-	return list(c,
-		    "SELECT id, name, type, url, config - 'password' AS config, created_at"
-		    " FROM notification_channels ORDER BY id",
-		    out, err, errlen);
+	return pgjson_items(c,
+			    "SELECT id, name, type, url, config - 'password' AS config, created_at"
+			    " FROM notification_channels ORDER BY id",
+			    0, NULL, out, err, errlen);
 }
 
 int routes_list_routes(PGconn *c, json_t **out, char *err, size_t errlen)
 {
-	return list(c,
-		    "SELECT" ROUTE_COLUMNS " FROM alert_routes r JOIN notification_channels c"
-		    " ON c.id = r.channel_id ORDER BY r.priority, r.id",
-		    out, err, errlen);
+	return pgjson_items(c,
+			    "SELECT" ROUTE_COLUMNS " FROM alert_routes r JOIN notification_channels c"
+			    " ON c.id = r.channel_id ORDER BY r.priority, r.id",
+			    0, NULL, out, err, errlen);
 }
 
 int routes_delete_channel(PGconn *c, const char *key, char *err, size_t errlen)

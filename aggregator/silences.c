@@ -76,31 +76,22 @@ int silences_create(PGconn *c, const json_t *s, json_t **out, char *err, size_t 
 	char *m = json_dumps(json_object_get(s, "matchers"), JSONX_DUMP_FLAGS);
 	const char *p[] = {m, jsonx_str(s, "starts_at"), jsonx_str(s, "ends_at"),
 			   jsonx_str(s, "comment"), jsonx_str(s, "created_by")};
-	json_t *rows;
-	rc = pgjson_query(c,
-			  "INSERT INTO silences (matchers, starts_at, ends_at, comment, created_by)"
-			  " VALUES ($1::jsonb, $2, $3, $4, $5) RETURNING" SILENCE_COLUMNS,
-			  5, p, &rows, err, errlen);
+	rc = pgjson_one(c,
+			"INSERT INTO silences (matchers, starts_at, ends_at, comment, created_by)"
+			" VALUES ($1::jsonb, $2, $3, $4, $5) RETURNING" SILENCE_COLUMNS,
+			5, p, out, err, errlen);
 	free(m);
-	if (rc)
-		return rc;
-	*out = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return 0;
+	return rc;
 }
 
 int silences_list(PGconn *c, const char *state, json_t **out, char *err, size_t errlen)
 {
 	const char *p[] = {state};
-	json_t *rows;
-	int rc = pgjson_query(c,
-			      "SELECT * FROM (SELECT" SILENCE_COLUMNS " FROM silences) s"
-			      " WHERE CASE WHEN $1::text IS NULL THEN state <> 'expired'"
-			      " WHEN $1 = 'all' THEN true ELSE state = $1 END ORDER BY id DESC",
-			      1, p, &rows, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:o}", "items", rows);
-	return rc;
+	return pgjson_items(c,
+			    "SELECT * FROM (SELECT" SILENCE_COLUMNS " FROM silences) s"
+			    " WHERE CASE WHEN $1::text IS NULL THEN state <> 'expired'"
+			    " WHEN $1 = 'all' THEN true ELSE state = $1 END ORDER BY id DESC",
+			    1, p, out, err, errlen);
 }
 
 int silences_expire(PGconn *c, const char *id, char *err, size_t errlen)
