@@ -109,6 +109,27 @@ void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx, 
 	db_release(a->pool, c);
 }
 
+struct deletion {
+	api_delete_fn fn;
+	const char *key;
+};
+
+static int run_delete(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
+{
+	struct deletion *d = arg;
+	int rc = d->fn(c, d->key, err, errlen);
+	if (!rc)
+		*out = json_pack("{s:s}", "status", "deleted");
+	return rc;
+}
+
+void api_delete(struct api *a, struct http_resp *resp, api_delete_fn fn, const char *key,
+		const char *what)
+{
+	struct deletion d = {fn, key};
+	api_run(a, resp, run_delete, &d, what);
+}
+
 json_t *api_body(const struct http_req *req, struct http_resp *resp, int want)
 {
 	json_error_t e;

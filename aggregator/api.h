@@ -49,6 +49,11 @@ void api_db_failed(struct http_resp *resp, PGconn *c, const char *err);
 typedef int (*api_query_fn)(PGconn *c, void *ctx, json_t **out, char *err, size_t errlen);
 void api_run(struct api *a, struct http_resp *resp, api_query_fn fn, void *ctx,
 	     const char *what);
+/* A DELETE by id or name: fn gives 0, -ENOENT (404 with what) or -EIO;
+ * answers {"status": "deleted"}. */
+typedef int (*api_delete_fn)(PGconn *c, const char *key, char *err, size_t errlen);
+void api_delete(struct api *a, struct http_resp *resp, api_delete_fn fn, const char *key,
+		const char *what);
 /* ?key=: RFC 3339 or absent (*out NULL); -1 with a 400 answered when bad. */
 int api_time_param(const struct http_req *req, struct http_resp *resp, const char *key,
 		   const char **out);

@@ -70,32 +70,14 @@ void api_alert_routes(const struct http_req *req, struct http_resp *resp, void *
 	api_run(arg, resp, run_list, (void *)routes_list_routes, "");
 }
 
-typedef int (*delete_fn)(PGconn *c, const char *key, char *err, size_t errlen);
-
-struct del {
-	delete_fn fn;
-	const char *key;
-};
-
-static int run_delete(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
-{
-	struct del *d = arg;
-	int rc = d->fn(c, d->key, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:s}", "status", "deleted");
-	return rc;
-}
-
 void api_channel_delete(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	struct del d = {routes_delete_channel, http_param(req, "id")};
-	api_run(arg, resp, run_delete, &d, "no such channel");
+	api_delete(arg, resp, routes_delete_channel, http_param(req, "id"), "no such channel");
 }
 
 void api_route_delete(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	struct del d = {routes_delete_route, http_param(req, "id")};
-	api_run(arg, resp, run_delete, &d, "no such route");
+	api_delete(arg, resp, routes_delete_route, http_param(req, "id"), "no such route");
 }
 
 static int run_channel(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)

@@ -47,17 +47,9 @@ void api_rules(const struct http_req *req, struct http_resp *resp, void *arg)
 	api_run(arg, resp, run_list, NULL, "");
 }
 
-static int run_delete(PGconn *c, void *arg, json_t **out, char *err, size_t errlen)
-{
-	int rc = alertrules_delete(c, arg, err, errlen);
-	if (!rc)
-		*out = json_pack("{s:s}", "status", "deleted");
-	return rc;
-}
-
 void api_rule_delete(const struct http_req *req, struct http_resp *resp, void *arg)
 {
-	api_run(arg, resp, run_delete, (void *)http_param(req, "id"), "no such alert rule");
+	api_delete(arg, resp, alertrules_delete, http_param(req, "id"), "no such alert rule");
 	if (resp->status == 200)
 		reload(arg);
 }
